@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { RamDisk } from './ram-disk.ts';
+import { describeDiskConformance, pattern } from '../testing/disk-conformance.ts';
+import { DiskConfigError } from '../disk/errors.ts';
+
+describeDiskConformance({
+  name: 'RamDisk',
+  make: async ({ sectorSize, sectors, readOnly }) => new RamDisk({ sectorSize, sectors, readOnly, chunkBytes: 8192 }),
+});
+
+describe('RamDisk', () => {
+  it('uses memory in proportion to data written, not to disk size', async () => {
+    const disk = new RamDisk({ sectors: 2 ** 40 }); // 512 TiB
+    expect(disk.bytesAllocated()).toBe(0);
+    await disk.write(2 ** 39, pattern(4096, 1));
+    await disk.write(17, pattern(512, 2));
+    expect(disk.bytesAllocated()).toBe(2 * 64 * 1024);
+  });
+
+  it('frees whole chunks on unmap', async () => {
+    const disk = new RamDisk({ sectors: 1024, chunkBytes: 4096 });
+    await disk.write(0, pattern(64 * 512, 3));
+    expect(disk.bytesAllocated()).toBe(8 * 4096);
+    await disk.unmap(4, 40); // frees chunks 1..4 fully, zeroes part of 0 and 5
+    expect(disk.bytesAllocated()).toBe(4 * 4096);
+  });
+
+  it('rejects impossible parameters with a structured error', () => {
+    expect(() => new RamDisk({ sectors: 10, sectorSize: 1000 })).toThrow(DiskConfigError);
+    expect(() => new RamDisk({ sectors: -1 })).toThrow(DiskConfigError);
+  });
+});
