@@ -7,6 +7,7 @@ declare global {
   var performance: { now(): number };
   function setTimeout(callback: () => void, ms: number): unknown;
   function clearTimeout(handle: unknown): void;
+  var crypto: { getRandomValues<T extends Uint8Array>(array: T): T };
   class TextEncoder {
     encode(input: string): Uint8Array;
   }

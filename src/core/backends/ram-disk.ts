@@ -86,7 +86,12 @@ export class RamDisk implements Disk {
   }
 
   async resize(sectors: number): Promise<void> {
-    if (sectors < this.#sectors) this.#zero(sectors * this.sectorSize, (this.#sectors - sectors) * this.sectorSize);
+    if (sectors < this.#sectors) {
+      // Zero through the end of the last chunk so a chunk wholly past the new end is freed.
+      const from = sectors * this.sectorSize;
+      const to = Math.ceil((this.#sectors * this.sectorSize) / this.#chunkBytes) * this.#chunkBytes;
+      this.#zero(from, to - from);
+    }
     this.#sectors = sectors;
   }
 
@@ -95,10 +100,28 @@ export class RamDisk implements Disk {
   }
 
   #zero(start: number, length: number): void {
-    this.#eachChunk(start, length, (chunk, at, _from, len) => {
-      if (len === this.#chunkBytes) this.#chunks.delete(chunk);
-      else this.#chunks.get(chunk)?.fill(0, at, at + len);
-    });
+    const end = start + length;
+    const first = Math.floor(start / this.#chunkBytes);
+    const last = Math.floor((end - 1) / this.#chunkBytes);
+    if (length === 0) return;
+    // Walk whichever is smaller: the chunks in the range or the chunks allocated. Unmapping a
+    // whole 2^53-byte disk must not visit 2^37 empty chunks.
+    if (last - first + 1 <= this.#chunks.size) {
+      this.#eachChunk(start, length, (chunk, at, _from, len) => this.#zeroIn(chunk, at, len));
+      return;
+    }
+    for (const chunk of [...this.#chunks.keys()]) {
+      if (chunk < first || chunk > last) continue;
+      const chunkStart = chunk * this.#chunkBytes;
+      const at = Math.max(start, chunkStart) - chunkStart;
+      const stop = Math.min(end, chunkStart + this.#chunkBytes) - chunkStart;
+      this.#zeroIn(chunk, at, stop - at);
+    }
+  }
+
+  #zeroIn(chunk: number, at: number, len: number): void {
+    if (len === this.#chunkBytes) this.#chunks.delete(chunk);
+    else this.#chunks.get(chunk)?.fill(0, at, at + len);
   }
 
   /** Calls `fn` for each chunk piece of [start, start+length): chunk index, offset in chunk, offset in request, length. */

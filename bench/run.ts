@@ -1,0 +1,27 @@
+/**
+ * `npm run bench`: runs every Node benchmark, prints one JSON array (one object per benchmark:
+ * name, figures, the baseline measured in the same run, ratio) and writes it to bench/results.json.
+ * Progress goes to stderr so stdout stays machine-readable.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchResult } from './harness.ts';
+import { fileDiskBenchmarks, layeredDiskBenchmarks, ramDiskBenchmarks } from './node-disks.ts';
+
+const suites: [string, () => Promise<BenchResult[]>][] = [
+  ['ram disk', ramDiskBenchmarks],
+  ['file disk', fileDiskBenchmarks],
+  ['layered disk', layeredDiskBenchmarks],
+];
+
+const results: BenchResult[] = [];
+for (const [name, suite] of suites) {
+  process.stderr.write(`bench: ${name}...\n`);
+  results.push(...(await suite()));
+}
+const json = JSON.stringify(results, null, 2);
+const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
+fs.writeFileSync(out, json + '\n');
+process.stdout.write(json + '\n');
+process.stderr.write(`bench: wrote ${out}\n`);

@@ -1,0 +1,146 @@
+/**
+ * The disklab command line: commander wiring over the command functions, shaped like qemu-img.
+ * `runCli(argv, io)` never exits the process or throws: it prints through `io` and resolves to
+ * the exit status (0 success; 1 failure or usage error; compare: 1 different, 2 error). Every
+ * failure is one line, `disklab: <problem>`.
+ */
+import * as fs from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { compareCommand } from './compare.ts';
+import { convertCommand } from './convert.ts';
+import { createCommand } from './create.ts';
+import { reportError } from './errors.ts';
+import { infoCommand } from './info.ts';
+import type { CliIo } from './io.ts';
+import { mapCommand } from './map.ts';
+
+const FORMAT_HELP = 'image format: raw, vhd (or vpc), vhdx, qcow2; default: detect by content';
+
+function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const EXAMPLES = `
+Examples:
+  disklab create -f vhd -o subformat=fixed disk.vhd 10G
+  disklab info --output=json disk.vhd
+  disklab convert -p -O raw disk.vhd disk.raw
+  disklab compare disk.vhd disk.raw      (exit 0 identical, 1 different, 2 error)
+  disklab map --output=json disk.vhd
+
+Formats are detected by content unless -f names one. Sizes take qemu-img suffixes
+(k, M, G, T, P, E) and round up to 512 bytes. Existing files are never overwritten
+without --force. Errors print one line, "disklab: <problem> [CODE]", and exit non-zero.
+`;
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+const outputOption = () => new Option('--output <fmt>', 'output format').choices(['human', 'json']).default('human');
+
+export function buildProgram(io: CliIo, setStatus: (code: number) => void): Command {
+  const program = new Command('disklab');
+  program
+    .description('Inspect, create, convert and compare disk images (raw, fixed VHD), like qemu-img.')
+    .version(version(), '-V, --version')
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+      outputError: (s, write) => write(`disklab: ${s.replace(/^error: /, '').trimEnd()}\n`),
+    })
+    .exitOverride()
+    .showSuggestionAfterError()
+    .allowExcessArguments(false)
+    .addHelpText('after', EXAMPLES);
+
+  program
+    .command('info')
+    .description('show an image\'s format, size and format details')
+    .option('-f, --format <fmt>', FORMAT_HELP)
+    .addOption(outputOption())
+    .argument('<image>', 'image file')
+    .action(async (image: string, o: { format?: string; output: 'human' | 'json' }) => {
+      setStatus(await infoCommand({ image, format: o.format, output: o.output }, io));
+    });
+
+  program
+    .command('create')
+    .description('create a new zeroed image')
+    .option('-f, --format <fmt>', 'raw or vhd (vpc)', 'raw')
+    .option('-o, --options <list>', 'format options, e.g. subformat=fixed (vhd: fixed only, for now)', collect)
+    .option('--force', 'replace an existing file')
+    .argument('<image>', 'image file to create')
+    .argument('<size>', 'size in bytes, or with a suffix: k, M, G, T, P, E (rounded up to 512 bytes)')
+    .action(async (image: string, size: string, o: { format: string; options?: string[]; force?: boolean }) => {
+      setStatus(await createCommand({ image, size, format: o.format, options: o.options ?? [], force: o.force === true }, io));
+    });
+
+  program
+    .command('convert')
+    .description('copy an image into a new image of another (or the same) format')
+    .option('-f, --format <fmt>', `source ${FORMAT_HELP}`)
+    .option('-O, --output-format <fmt>', 'target format: raw or vhd (vpc)', 'raw')
+    .option('-o, --options <list>', 'target format options, e.g. subformat=fixed', collect)
+    .option('-p, --progress', 'show progress on stderr')
+    .option('--force', 'replace an existing target')
+    .argument('<source>', 'image to read')
+    .argument('<target>', 'image to write (must not exist)')
+    .action(async (source: string, target: string, o: { format?: string; outputFormat: string; options?: string[]; progress?: boolean; force?: boolean }) => {
+      setStatus(
+        await convertCommand(
+          { source, target, sourceFormat: o.format, outputFormat: o.outputFormat, options: o.options ?? [], progress: o.progress === true, force: o.force === true },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command('compare')
+    .description('compare two images\' contents: exit 0 identical, 1 different, 2 error')
+    .option('-f, --format <fmt>', 'first image\'s format (default: detect by content)')
+    .option('-F, --second-format <fmt>', 'second image\'s format (default: detect by content)')
+    .option('-s, --strict', 'images of different sizes are different')
+    .option('-q, --quiet', 'print nothing, just set the exit status')
+    .argument('<first>', 'first image')
+    .argument('<second>', 'second image')
+    .action(async (first: string, second: string, o: { format?: string; secondFormat?: string; strict?: boolean; quiet?: boolean }) => {
+      setStatus(
+        await compareCommand(
+          { first, second, firstFormat: o.format, secondFormat: o.secondFormat, strict: o.strict === true, quiet: o.quiet === true },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command('map')
+    .description('show where each guest range of an image is stored')
+    .option('-f, --format <fmt>', FORMAT_HELP)
+    .addOption(outputOption())
+    .argument('<image>', 'image file')
+    .action(async (image: string, o: { format?: string; output: 'human' | 'json' }) => {
+      setStatus(await mapCommand({ image, format: o.format, output: o.output }, io));
+    });
+
+  return program;
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let status = 0;
+  const program = buildProgram(io, (code) => {
+    status = code;
+  });
+  // Errors raised inside a command propagate out of parseAsync; compare handles its own (exit 2).
+  try {
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return 1;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return status;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    reportError(io, e);
+    return 1;
+  }
+}

@@ -1,0 +1,127 @@
+// Oracle tests: disklab against qemu-img / qemu-io on the same images. They run wherever qemu-img
+// is on PATH; CI installs it, so there a missing qemu-img is a failure, not a quiet pass.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pattern } from '../core/testing/disk-conformance.ts';
+import { captureIo } from './io.ts';
+import { runCli } from './program.ts';
+
+const hasQemu = spawnSync('qemu-img', ['--version']).status === 0;
+
+it('has qemu-img available when running in CI', () => {
+  if (process.env.CI === 'true') expect(hasQemu, 'qemu-img must be installed in CI (apt qemu-utils)').toBe(true);
+});
+
+function tool(cmd: string, ...args: string[]) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return { status: r.status, out: r.stdout, err: r.stderr };
+}
+
+function ok(cmd: string, ...args: string[]): string {
+  const r = tool(cmd, ...args);
+  expect(r.status, `${cmd} ${args.join(' ')}: ${r.err}`).toBe(0);
+  return r.out;
+}
+
+async function disklab(...argv: string[]) {
+  const io = captureIo();
+  const status = await runCli(argv, io);
+  return { status, out: io.out, err: io.err };
+}
+
+describe.runIf(hasQemu)('disklab agrees with qemu-img', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-oracle-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const at = (name: string) => path.join(dir, name);
+
+  function randomRaw(name: string, bytes: number, seed: number): string {
+    fs.writeFileSync(at(name), pattern(bytes, seed));
+    return at(name);
+  }
+
+  it('converts a QEMU-made fixed VHD to the same raw bytes as qemu-img convert', async () => {
+    const vhd = at('qemu-fixed.vhd');
+    ok('qemu-img', 'create', '-q', '-f', 'vpc', '-o', 'subformat=fixed', vhd, '10M');
+    ok('qemu-io', '-f', 'vpc', '-c', 'write -P 0xab 4096 65536', vhd);
+    ok('qemu-img', 'convert', '-f', 'vpc', '-O', 'raw', vhd, at('by-qemu.raw'));
+    expect((await disklab('convert', '-O', 'raw', vhd, at('by-disklab.raw'))).status).toBe(0);
+    const ours = fs.readFileSync(at('by-disklab.raw'));
+    expect(ours.length).toBe(fs.statSync(at('by-qemu.raw')).size);
+    expect(Buffer.compare(ours, fs.readFileSync(at('by-qemu.raw')))).toBe(0);
+    expect(ours.subarray(4096, 4096 + 65536).every((b) => b === 0xab)).toBe(true);
+  });
+
+  it('agrees on virtual size and format for QEMU-made images', async () => {
+    ok('qemu-img', 'create', '-q', '-f', 'vpc', '-o', 'subformat=fixed', at('q1.vhd'), '100M');
+    ok('qemu-img', 'create', '-q', '-f', 'vpc', '-o', 'subformat=fixed,force_size=on', at('q2.vhd'), '10486272');
+    ok('qemu-img', 'create', '-q', '-f', 'raw', at('q3.raw'), '3M');
+    for (const [name, qemuFormat] of [['q1.vhd', 'vpc'], ['q2.vhd', 'vpc'], ['q3.raw', 'raw']]) {
+      // qemu-img only probes VHDs by a footer copy at offset 0, so fixed ones need -f vpc there.
+      const theirs = JSON.parse(ok('qemu-img', 'info', '-f', qemuFormat as string, '--output=json', at(name as string)));
+      const mine = await disklab('info', '--output=json', at(name as string));
+      expect(mine.status).toBe(0);
+      const ours = JSON.parse(mine.out);
+      expect(ours['virtual-size'], name).toBe(theirs['virtual-size']);
+      expect(ours.format, name).toBe(theirs.format);
+      expect(ours['actual-size'], name).toBe(theirs['actual-size']);
+    }
+  });
+
+  it('recognises QEMU-made dynamic VHDs and says they are not supported yet', async () => {
+    ok('qemu-img', 'create', '-q', '-f', 'vpc', '-o', 'subformat=dynamic', at('dyn.vhd'), '10M');
+    const r = await disklab('info', at('dyn.vhd'));
+    expect(r.status).toBe(1);
+    expect(r.err).toMatch(/^disklab: .*dynamic VHD images are not supported yet.*\[UNSUPPORTED\]\n$/);
+  });
+
+  for (const [label, bytes] of [
+    ['CHS-exact (301/4/17)', 301 * 4 * 17 * 512],
+    ['not CHS-exact (10 MiB + 3 sectors)', 10 * 1024 * 1024 + 3 * 512],
+  ] as const) {
+    it(`writes fixed VHDs QEMU reads at exactly the raw size: ${label}`, async () => {
+      const raw = randomRaw(`src-${bytes}.raw`, bytes, bytes);
+      const vhd = at(`ours-${bytes}.vhd`);
+      expect((await disklab('convert', '-O', 'vhd', raw, vhd)).status).toBe(0);
+      const info = JSON.parse(ok('qemu-img', 'info', '-f', 'vpc', '--output=json', vhd));
+      expect(info['virtual-size']).toBe(bytes);
+      expect(tool('qemu-img', 'compare', '-f', 'vpc', '-F', 'raw', vhd, raw)).toMatchObject({ status: 0, out: 'Images are identical.\n' });
+      // Fully written, so qemu-img's hole-aware map and ours must print the same thing.
+      expect((await disklab('map', '--output=json', vhd)).out).toBe(ok('qemu-img', 'map', '-f', 'vpc', '--output=json', vhd));
+    });
+  }
+
+  it('agrees with qemu-img compare on identical and differing pairs', async () => {
+    const a = randomRaw('cmp-a.raw', 1024 * 1024, 11);
+    const same = at('cmp-same.vhd');
+    expect((await disklab('convert', '-O', 'vhd', a, same)).status).toBe(0);
+    const flipped = at('cmp-flipped.raw');
+    const bytes = fs.readFileSync(a);
+    bytes[777_777] = (bytes[777_777] ?? 0) ^ 0x10;
+    fs.writeFileSync(flipped, bytes);
+    const zeroTail = at('cmp-zero-tail.raw');
+    fs.copyFileSync(a, zeroTail);
+    fs.truncateSync(zeroTail, 2 * 1024 * 1024);
+    const dirtyTail = at('cmp-dirty-tail.raw');
+    fs.copyFileSync(zeroTail, dirtyTail);
+    fs.appendFileSync(dirtyTail, Buffer.from([1]));
+    const pairs: [string, string, string, string][] = [
+      [same, a, 'vpc', 'raw'],
+      [a, flipped, 'raw', 'raw'],
+      [same, flipped, 'vpc', 'raw'],
+      [a, zeroTail, 'raw', 'raw'],
+      [zeroTail, a, 'raw', 'raw'],
+      [a, dirtyTail, 'raw', 'raw'],
+      [same, at('missing.raw'), 'vpc', 'raw'],
+    ];
+    for (const [x, y, fx, fy] of pairs) {
+      const theirs = tool('qemu-img', 'compare', '-f', fx, '-F', fy, x, y);
+      const ours = await disklab('compare', '-f', fx, '-F', fy, x, y);
+      const what = `${path.basename(x)} vs ${path.basename(y)}`;
+      expect(ours.status, what).toBe(theirs.status);
+      if (theirs.status !== 2) expect(ours.out, what).toBe(theirs.out);
+    }
+  });
+});
