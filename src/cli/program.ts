@@ -13,6 +13,7 @@ import { reportError } from './errors.ts';
 import { infoCommand } from './info.ts';
 import type { CliIo } from './io.ts';
 import { mapCommand } from './map.ts';
+import { ioCommand } from './io-command.ts';
 
 const FORMAT_HELP = 'image format: raw, vhd (or vpc), vhdx, qcow2; default: detect by content';
 
@@ -28,6 +29,7 @@ Examples:
   disklab convert -p -O raw disk.vhd disk.raw
   disklab compare disk.vhd disk.raw      (exit 0 identical, 1 different, 2 error)
   disklab map --output=json disk.vhd
+  disklab io disk.raw -c 'write -P 0xab 0 4096' -c 'read -v 0 16'
 
 Formats are detected by content unless -f names one. Sizes take qemu-img suffixes
 (k, M, G, T, P, E) and round up to 512 bytes. Existing files are never overwritten
@@ -120,6 +122,17 @@ export function buildProgram(io: CliIo, setStatus: (code: number) => void): Comm
     .argument('<image>', 'image file')
     .action(async (image: string, o: { format?: string; output: 'human' | 'json' }) => {
       setStatus(await mapCommand({ image, format: o.format, output: o.output }, io));
+    });
+
+  program
+    .command('io')
+    .description('run qemu-io-style commands (read, write, discard, flush, map, info, help) on an image')
+    .option('-f, --format <fmt>', FORMAT_HELP)
+    .option('-r, --read-only', 'open the image read-only')
+    .requiredOption('-c, --cmd <command>', 'a command to run; repeat for several, run in order', collect)
+    .argument('<image>', 'image file')
+    .action(async (image: string, o: { format?: string; readOnly?: boolean; cmd: string[] }) => {
+      setStatus(await ioCommand({ image, format: o.format, readOnly: o.readOnly === true, commands: o.cmd }, io));
     });
 
   return program;

@@ -8,6 +8,12 @@ declare global {
   function setTimeout(callback: () => void, ms: number): unknown;
   function clearTimeout(handle: unknown): void;
   var crypto: { getRandomValues<T extends Uint8Array>(array: T): T };
+  /** Blob and File exist in browsers, workers and Node 18+; specs carry them, sources slice them. */
+  interface Blob {
+    readonly size: number;
+    slice(start?: number, end?: number): Blob;
+    arrayBuffer(): Promise<ArrayBuffer>;
+  }
   class TextEncoder {
     encode(input: string): Uint8Array;
   }

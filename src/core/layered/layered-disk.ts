@@ -214,6 +214,14 @@ export class LayeredDisk implements Disk {
     return end <= lba ? [] : layer.presence(lba, end - lba);
   }
 
+  /**
+   * The shell's `map` (src/core/shell/disk-map.ts): what the top layer holds, as qemu-io reports
+   * allocation in the top image of a backing chain. Zero records count: they shadow what is below.
+   */
+  async describeMap(lba: number, count: number): Promise<{ lba: number; count: number }[]> {
+    return (await this.presence(0, lba, count)).map((r) => ({ lba: r.lba, count: r.count }));
+  }
+
   /** Layer `index`'s occupancy in disk coordinates, so every layer's map lines up on one canvas. */
   async occupancyMap(index: number, buckets: number, lba = 0, count = this.sectorCount() - lba): Promise<Float64Array> {
     checkMapArgs(buckets, lba, count, this.sectorCount());

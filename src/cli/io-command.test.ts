@@ -1,0 +1,66 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { captureIo } from './io.ts';
+import { runCli } from './program.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-io-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+let counter = 0;
+
+async function run(...argv: string[]) {
+  const io = captureIo();
+  const status = await runCli(argv, io);
+  return { status, out: io.out, err: io.err };
+}
+
+function image(bytes: number): string {
+  const p = path.join(dir, `i${counter++}.raw`);
+  fs.writeFileSync(p, new Uint8Array(bytes));
+  return p;
+}
+
+describe('disklab io', () => {
+  it('writes through to the image and reads back like qemu-io -c', async () => {
+    const img = image(64 * 1024);
+    const r = await run('io', img, '-c', 'write -P 0xab 0 4096', '-c', 'read -v 0 16');
+    expect(r.status).toBe(0);
+    expect(r.out).toContain('wrote 4096/4096 bytes at offset 0');
+    expect(r.out).toContain('00000000:  ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab  ................');
+    const bytes = fs.readFileSync(img);
+    expect(bytes.subarray(0, 4096).every((b) => b === 0xab)).toBe(true);
+    expect(bytes[4096]).toBe(0);
+  });
+
+  it('goes through a fixed VHD without touching its footer', async () => {
+    const img = path.join(dir, 'disk.vhd');
+    expect((await run('create', '-f', 'vhd', img, '1M')).status).toBe(0);
+    const footer = fs.readFileSync(img).subarray(1024 * 1024);
+    const r = await run('io', img, '-c', 'write -P 0x5a 1048064 512');
+    expect(r.status).toBe(0);
+    const after = fs.readFileSync(img);
+    expect(after.subarray(1024 * 1024)).toEqual(footer);
+    expect(after[1024 * 1024 - 1]).toBe(0x5a);
+    const past = await run('io', img, '-c', 'write 1048576 512');
+    expect(past.status).toBe(1);
+    expect(past.out + past.err).toMatch(/beyond the end/); // qemu-io prints 'write failed' on stdout
+  });
+
+  it('refuses writes with -r and fails on unknown commands, with status 1', async () => {
+    const img = image(4096);
+    const ro = await run('io', '-r', img, '-c', 'write 0 512');
+    expect(ro.status).toBe(1);
+    expect(ro.out + ro.err).toMatch(/read-only/);
+    expect(fs.readFileSync(img).every((b) => b === 0)).toBe(true);
+    const bad = await run('io', img, '-c', 'frob');
+    expect(bad.status).toBe(1);
+    expect(bad.err).toMatch(/frob/);
+  });
+
+  it('needs at least one -c', async () => {
+    const r = await run('io', image(512));
+    expect(r.status).not.toBe(0);
+    expect(r.err).toMatch(/^disklab: .*--cmd/);
+  });
+});
