@@ -12,7 +12,8 @@ import { defineConfig } from '@playwright/test';
 // Never fetch a browser build: this project uses the system Chromium.
 process.env['PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD'] ??= '1';
 
-const PORT = 5173;
+// E2E_PORT lets several checkouts (or engineers) run the e2e suite side by side.
+const PORT = Number(process.env['E2E_PORT'] ?? 5173);
 const BASE_URL = `http://127.0.0.1:${PORT}`;
 const PLAYWRIGHT_JSON_REPORT = process.env['PLAYWRIGHT_JSON_OUTPUT_FILE'] ?? 'test-results/reports/playwright.json';
 const CI = Boolean(process.env['CI']);
