@@ -25,7 +25,7 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
   },
   {
-    files: ['src/ui/**', 'workers/**'],
+    files: ['src/ui/**', 'workers/**', 'bench/browser/**'],
     languageOptions: { globals: { ...globals.browser, ...globals.worker } },
   },
   {

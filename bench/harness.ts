@@ -19,6 +19,8 @@ export interface BenchResult {
   readonly baseline: Measurement;
   /** value / baseline.value: 1.0 means as fast as the baseline. */
   readonly ratio: number;
+  /** The ratio the issue asks for, where it names one. */
+  readonly targetRatio?: number;
 }
 
 export interface Rate {

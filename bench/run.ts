@@ -8,11 +8,13 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './harness.ts';
 import { fileDiskBenchmarks, layeredDiskBenchmarks, ramDiskBenchmarks } from './node-disks.ts';
+import { browserBenchmarks } from './browser-suite.ts';
 
 const suites: [string, () => Promise<BenchResult[]>][] = [
   ['ram disk', ramDiskBenchmarks],
   ['file disk', fileDiskBenchmarks],
   ['layered disk', layeredDiskBenchmarks],
+  ['in-browser (Chromium, persistent profile)', browserBenchmarks],
 ];
 
 const results: BenchResult[] = [];

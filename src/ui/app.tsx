@@ -1,33 +1,103 @@
 /**
- * The app shell. For now it says what Disk Lab is, checks that this browser can host it, and lists
- * what is planned; panels that open and drive disks arrive with the engine behind them.
+ * The lab's main screen: open and create disks on the left with the stack tree, the occupancy map,
+ * controller, latency, hex view and terminal on the right, and the platform check and what is
+ * still planned at the bottom. Files dropped anywhere on the page open read-only under a RAM diff.
  */
+import { useState, type DragEvent } from 'react';
+import { LabProvider, useLab } from './lab/lab-context.tsx';
+import { ControllerPanel } from './panels/controller-panel.tsx';
+import { HexPanel } from './panels/hex-panel.tsx';
+import { ImagesPanel } from './panels/images-panel.tsx';
+import { LatencyPanel } from './panels/latency-panel.tsx';
+import { OccupancyPanel } from './panels/occupancy-panel.tsx';
+import { OpenPanel, openLocalFiles } from './panels/open-panel.tsx';
+import { StackPanel } from './panels/stack-panel.tsx';
+import { TerminalPanel } from './panels/terminal-panel.tsx';
 import { PlatformCheck } from './platform-check.tsx';
 import { Roadmap } from './roadmap.tsx';
+import { WorkloadProvider } from './workload/workload-context.tsx';
 
 export function App() {
   return (
-    <div className="app">
+    <LabProvider>
+      <WorkloadProvider>
+        <Lab />
+      </WorkloadProvider>
+    </LabProvider>
+  );
+}
+
+function Lab() {
+  const lab = useLab();
+  const [dragging, setDragging] = useState(false);
+  const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer.types).includes('Files');
+
+  return (
+    <div
+      className={`app${dragging ? ' dragging' : ''}`}
+      data-testid="drop-zone"
+      onDragOver={(e) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        e.dataTransfer.dropEffect = 'copy';
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDragging(false);
+      }}
+      onDrop={(e) => {
+        e.preventDefault();
+        setDragging(false);
+        const files = Array.from(e.dataTransfer.files);
+        if (files.length > 0) void openLocalFiles(lab, files);
+      }}
+    >
       <header className="app-head">
         <h1>Disk Lab</h1>
         <p className="tagline">A storage laboratory in a browser tab.</p>
+        <StatusLine />
       </header>
-      <main>
-        <section className="panel intro" aria-labelledby="about-title">
-          <h2 id="about-title">What this is</h2>
-          <p>
-            Disk Lab is being built to open virtual disk images with real disk backends running in Web Workers,
-            stack copy-on-write layers and decorators on top, drive them with an emulated storage controller, and
-            show what happens: which layer holds which block, how long each I/O took, what the queue is doing. The
-            same engine is to run in Node as a command-line tool.
-          </p>
-          <p className="notice" data-testid="project-status">
-            Early days: the disk engine is being built and tested in Node. This page cannot open an image yet.
-          </p>
-        </section>
+      <main className="lab">
+        <div className="side">
+          <OpenPanel />
+          <StackPanel />
+          <ImagesPanel />
+        </div>
+        <div className="work">
+          <OccupancyPanel />
+          <div className="pair">
+            <ControllerPanel />
+            <LatencyPanel />
+          </div>
+          <div className="pair wide">
+            <HexPanel />
+            <TerminalPanel />
+          </div>
+        </div>
+      </main>
+      <footer className="foot">
         <PlatformCheck />
         <Roadmap />
-      </main>
+      </footer>
+      {dragging && (
+        <div className="drop-overlay" aria-hidden="true">
+          Drop raw or fixed VHD images to open them read-only under a RAM diff
+        </div>
+      )}
     </div>
+  );
+}
+
+function StatusLine() {
+  const { message, say } = useLab();
+  if (!message) return <p className="status-line" role="status" />;
+  const error = message.kind === 'error';
+  return (
+    <p className={`status-line${error ? ' error' : ''}`} role={error ? 'alert' : 'status'} data-testid="status-line">
+      {message.text}{' '}
+      <button type="button" className="link" onClick={() => say(undefined)} aria-label="Dismiss message">
+        ×
+      </button>
+    </p>
   );
 }

@@ -1,6 +1,7 @@
 /**
- * The "Platform check" panel: runs the real checks in ./platform/checks.ts when it mounts (and on
- * "Run again") and shows each verdict. Every row carries `data-testid="check-<id>"` and
+ * The "Platform check" panel, kept compact at the foot of the lab: runs the real checks in
+ * ./platform/checks.ts when it mounts (and on "Run again") and shows each verdict on one row (what
+ * each check is needed for is the heading's tooltip). Every row carries `data-testid="check-<id>"` and
  * `data-status` (pending | pass | fail) so tests and people read the same thing.
  */
 import { useEffect, useState } from 'react';
@@ -44,14 +45,13 @@ export function PlatformCheck() {
   const busy = rows.some((row) => row.result.status === 'pending');
 
   return (
-    <section className="panel" aria-labelledby="platform-check-title" data-testid="platform-check">
+    <section className="panel platform" aria-labelledby="platform-check-title" data-testid="platform-check">
       <div className="panel-head">
         <h2 id="platform-check-title">Platform check</h2>
         <button type="button" onClick={() => setRun((n) => n + 1)} disabled={busy}>
           Run again
         </button>
       </div>
-      <p className="muted">What this browser offers the lab, measured on this page just now.</p>
       <ul className="checks" aria-busy={busy}>
         {rows.map((row) => (
           <li key={row.id} className={`check check-${row.result.status}`} data-testid={`check-${row.id}`} data-status={row.result.status}>
@@ -59,10 +59,9 @@ export function PlatformCheck() {
               {row.result.status === 'pass' ? '✓' : row.result.status === 'fail' ? '✗' : '…'}
             </span>
             <div>
-              <h3>
+              <h3 title={`Needed for: ${row.why}.`}>
                 {row.label}: <span className="verdict">{STATUS_TEXT[row.result.status]}</span>
               </h3>
-              <p className="why">Needed for: {row.why}.</p>
               <p className="detail" role="status">
                 {row.result.detail}
               </p>

@@ -1,6 +1,6 @@
 /**
- * What the lab is being built to do, stated as plans: nothing in this list is usable from the page
- * yet, and the panel says so rather than showing controls that do nothing.
+ * What the lab is still being built to do, stated as plans: nothing in this list is usable from
+ * the page yet (what is usable is on the page above it, not here).
  */
 
 interface Plan {
@@ -9,23 +9,19 @@ interface Plan {
 }
 
 const PLANS: readonly Plan[] = [
-  { title: 'Open real images', text: 'VHD (fixed, dynamic, differencing), VHDX, qcow2 and raw, from a dropped file or a URL read with range requests.' },
-  { title: 'Stack copy-on-write layers', text: 'RAM and OPFS layers over a base image, with a map of which layer holds which block.' },
-  { title: 'Decorate the stack', text: 'Striping, XTS-AES-256 encryption, added latency, injected faults, SCSI-3 persistent reservations, metering.' },
-  { title: 'Drive it like a guest', text: 'An NVMe-shaped controller in shared memory, and fio-like jobs with live queue depth and latency histograms.' },
-  { title: 'Run long jobs', text: 'Import, export, convert, commit, stream, mirror and backup, with progress, pause and cancel.' },
-  { title: 'Same engine on the command line', text: 'A qemu-img-like disklab CLI in Node over the same core.' },
+  { title: 'More formats', text: 'dynamic and differencing VHD, VHDX and qcow2, and images read from a URL with range requests.' },
+  { title: 'More of the stack on the page', text: 'OPFS layers, striping, XTS-AES-256 encryption, SCSI-3 persistent reservations.' },
+  { title: 'Long jobs', text: 'export, convert, commit, stream, mirror and backup, with pause and cancel.' },
 ];
 
 export function Roadmap() {
   return (
-    <section className="panel" aria-labelledby="roadmap-title">
+    <section className="panel roadmap" aria-labelledby="roadmap-title">
       <h2 id="roadmap-title">Planned</h2>
-      <p className="muted">Not available on this page yet.</p>
-      <ul className="plans">
+      <ul className="plans small">
         {PLANS.map((plan) => (
           <li key={plan.title}>
-            <strong>{plan.title}.</strong> {plan.text}
+            <strong>{plan.title}:</strong> {plan.text}
           </li>
         ))}
       </ul>

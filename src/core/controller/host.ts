@@ -15,14 +15,21 @@
  *   returned by the next `reap`/`waitCompletions`, never lost.
  * - `waitInterruptAsync` waits without blocking (Atomics.waitAsync), for a guest sharing its
  *   thread with the device (tests) or an event-driven guest.
+ * - A host may be created over a controller another host drove before (a guest worker that
+ *   builds one per job, a guest re-attached to the same buffers): each queue resumes where the
+ *   rings are, its SQ tail and CQ head read from the doorbells and its expected phase from the CQ
+ *   (the device keeps its ring positions for its whole life; a host assuming fresh rings would
+ *   write SQEs the device never fetches and watch CQ slots it never writes). The earlier host must
+ *   have reaped everything it submitted: command ids in flight are not in shared memory.
  * Each queue must be driven by one thread only.
  *
  * Errors: submitting to a controller that is shutting down, shut down or failed throws
  * DiskError('ABORTED'); a command the encoding cannot carry (blocks outside 1..65536, a negative
  * or fractional LBA or offset) throws DiskError('INVALID_INPUT'). Failed commands are not errors
- * here: they are completions with a non-zero status.
+ * here: they are completions with a non-zero status. Creating a host over a control buffer whose
+ * doorbells lie outside their rings throws DiskConfigError (field 'control').
  */
-import { DiskError } from '../disk/errors.ts';
+import { DiskConfigError, DiskError } from '../disk/errors.ts';
 import { GuestMemory } from './guest-memory.ts';
 import {
   ControllerState,
@@ -165,6 +172,26 @@ export class HostQueue {
     this.#vectorWord = layout.vectorWord(this.vector);
     this.#freeCids = Array.from({ length: layout.depth }, (_, i) => layout.depth - 1 - i);
     this.#busy = new Uint8Array(layout.depth);
+    this.#resume(layout);
+  }
+
+  /**
+   * Takes up the rings where the last host left them (see the module doc). The doorbells hold the
+   * SQ tail and CQ head; the expected phase is the tag of the last entry reaped (the slot before
+   * the head), flipped if the head has just wrapped. A CQ never written reads as phase 0 in its
+   * last slot, which gives phase 1 at head 0: the fresh-ring case needs no special path.
+   */
+  #resume(layout: ControllerLayout): void {
+    const tail = Atomics.load(this.#c, this.#sqTailWord);
+    const head = Atomics.load(this.#c, this.#cqHeadWord);
+    if (!(tail >= 0 && tail < this.#entries && head >= 0 && head < this.#entries)) {
+      throw new DiskConfigError('INVALID_PARAMETER', 'control', `queue ${this.index}: doorbells (SQ tail ${tail}, CQ head ${head}) are outside a ring of ${this.#entries} slots`);
+    }
+    const last = head === 0 ? this.#entries - 1 : head - 1;
+    const lastPhase = cqePhase(this.#c, layout.cqeWord(this.index, last));
+    this.#sqTail = tail;
+    this.#cqHead = head;
+    this.#phase = head === 0 ? lastPhase ^ 1 : lastPhase;
   }
 
   /** Commands submitted and not yet reaped. */

@@ -40,6 +40,9 @@
  * memory) before the host sees it. The SQ tail doorbell store orders an SQE the same way.
  *
  * Ownership: each queue pair has one producer (one guest thread) and one consumer (the device).
+ * The device keeps its ring positions and phase for its whole life, across guest jobs; the
+ * doorbells are the shared record of where the rings stand, so a host taking a queue over resumes
+ * from them (SQ tail, CQ head) and from the CQ (the phase of the last entry reaped), never from 0.
  *
  * Errors: impossible configurations throw DiskConfigError naming the field.
  */

@@ -1,0 +1,118 @@
+/**
+ * Opening an image over a `RangeSource` (a user's File, a Blob, an HTTP object): detect its
+ * format and return a read-only BlobDisk exposing exactly the image's sectors.
+ *
+ * - raw: the whole source, a partial last sector included (as `openRaw` does for files).
+ * - fixed VHD: the sectors before the footer; the footer is validated and never readable.
+ * - dynamic and differencing VHD, VHDX and qcow2 are recognised and rejected with `UNSUPPORTED`,
+ *   saying what the image is and what would open it.
+ *
+ * Detection and validation are the file-based code's, not a second copy: the source's first and
+ * last 512 bytes are fetched once (two range reads, whatever the image's size) and presented to
+ * `detectFormat` and `openVhd` as a SyncFile that holds only those two windows. Those functions
+ * read nothing else; if they ever did, the window file says so with an IO error rather than
+ * inventing bytes.
+ *
+ * Errors: CORRUPT_IMAGE (with `field`) for a damaged VHD footer or a size that disagrees with it;
+ * UNSUPPORTED as above; the source's own errors (NETWORK, IO) pass through.
+ */
+import { BlobDisk } from '../backends/blob-disk.ts';
+import { DiskError, asDiskError } from '../disk/errors.ts';
+import type { RangeSource } from '../ports/range-source.ts';
+import type { SyncFile } from '../ports/sync-file.ts';
+import { detectFormat, type Detection, type ImageFormat } from './detect.ts';
+import { VHD_FOOTER_SIZE } from './vhd/footer.ts';
+import type { VhdFooter } from './vhd/footer.ts';
+import { openVhd } from './vhd/open.ts';
+
+export interface OpenSourceOptions {
+  /** Open as this format; default: detect by content. */
+  readonly format?: ImageFormat;
+}
+
+export interface OpenedSource {
+  readonly disk: BlobDisk;
+  readonly format: 'raw' | 'vhd';
+  /** How the format was found; undefined when the caller named it. */
+  readonly detection: Detection | undefined;
+  /** The validated footer of a VHD. */
+  readonly vhdFooter: VhdFooter | undefined;
+}
+
+/** Detects the format of the image in `source` by content. */
+export async function detectSourceFormat(source: RangeSource): Promise<Detection> {
+  return detectFormat(await windowFile(source), source.name);
+}
+
+export async function openSource(source: RangeSource, options: OpenSourceOptions = {}): Promise<OpenedSource> {
+  const name = source.name;
+  const file = await windowFile(source);
+  const detection = options.format === undefined ? detectFormat(file, name) : undefined;
+  const format = options.format ?? detection!.format;
+  switch (format) {
+    case 'raw':
+      return { disk: new BlobDisk(source, { diskType: 'raw' }), format, detection, vhdFooter: undefined };
+    case 'vhd': {
+      const footer = vhdFooterOf(file, name);
+      const disk = new BlobDisk(source, { sectors: footer.currentSize / 512, diskType: 'vhd-fixed', diskId: footer.uniqueId });
+      return { disk, format, detection, vhdFooter: footer };
+    }
+    case 'vhdx':
+      throw new DiskError('UNSUPPORTED', `${name} is a VHDX image, which the lab cannot open yet: convert it to a fixed VHD or raw image (qemu-img convert -O vpc -o subformat=fixed, or -O raw)`);
+    case 'qcow2':
+      throw new DiskError('UNSUPPORTED', `${name} is a qcow2 image, which the lab cannot open yet: convert it to a fixed VHD or raw image (qemu-img convert -O vpc -o subformat=fixed, or -O raw)`);
+  }
+}
+
+/** `openVhd`'s validation (footer fields, disk type, file size) over the window file; only the footer is kept. */
+function vhdFooterOf(file: SyncFile, name: string): VhdFooter {
+  try {
+    return openVhd(file, { readOnly: true, name }).footer;
+  } catch (e) {
+    if (e instanceof DiskError && e.code === 'UNSUPPORTED') {
+      throw new DiskError('UNSUPPORTED', `${e.message}; convert it to a fixed VHD (qemu-img convert -O vpc -o subformat=fixed) or a raw image`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** The source's first and last 512 bytes as a read-only SyncFile of the source's size. */
+async function windowFile(source: RangeSource): Promise<SyncFile> {
+  const size = source.size;
+  const headLength = Math.min(VHD_FOOTER_SIZE, size);
+  const tailStart = Math.max(0, size - VHD_FOOTER_SIZE);
+  let head: Uint8Array;
+  let tail: Uint8Array;
+  try {
+    head = await source.read(0, headLength);
+    tail = tailStart < headLength ? head.subarray(tailStart) : await source.read(tailStart, size - tailStart);
+  } catch (e) {
+    throw asDiskError(e, `${source.name}: reading the image's first and last sectors`);
+  }
+  const refuse = (what: string): never => {
+    throw new DiskError('IO', `${source.name}: ${what} (only the first and last ${VHD_FOOTER_SIZE} bytes were fetched for detection)`);
+  };
+  return {
+    size: () => size,
+    read(offset, into) {
+      into.fill(0);
+      const end = Math.min(offset + into.length, size);
+      for (let at = offset; at < end; ) {
+        if (at < headLength) {
+          const n = Math.min(end, headLength) - at;
+          into.set(head.subarray(at, at + n), at - offset);
+          at += n;
+        } else if (at >= tailStart) {
+          into.set(tail.subarray(at - tailStart, end - tailStart), at - offset);
+          at = end;
+        } else {
+          refuse(`byte ${at} was needed`);
+        }
+      }
+    },
+    write: () => refuse('write to a detection window'),
+    truncate: () => refuse('truncate of a detection window'),
+    flush() {},
+    close() {},
+  };
+}
