@@ -9,6 +9,15 @@ import type { RawOpfsRequest, RawOpfsResult } from '../browser-protocol.ts';
 
 const MiB = 1024 * 1024;
 
+/** The same deterministic offsets for every measurement in this file. */
+function xorshift(x: number): number {
+  x ^= x << 13;
+  x >>>= 0;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  return x >>> 0;
+}
+
 async function measure(req: RawOpfsRequest): Promise<RawOpfsResult> {
   const root = await navigator.storage.getDirectory();
   const name = `bench-raw-${Date.now()}.img`;
@@ -32,11 +41,7 @@ async function measure(req: RawOpfsRequest): Promise<RawOpfsResult> {
     const until = t + req.randomMs;
     while (performance.now() < until) {
       for (let i = 0; i < 256; i++) {
-        x ^= x << 13;
-        x >>>= 0;
-        x ^= x >>> 17;
-        x ^= x << 5;
-        x >>>= 0;
+        x = xorshift(x);
         handle.read(small, { at: (x % slots) * 4096 });
       }
       ops += 256;
@@ -61,11 +66,7 @@ async function ramDirect(req: RawOpfsRequest): Promise<number> {
   const until = t + req.randomMs;
   while (performance.now() < until) {
     for (let i = 0; i < 256; i++) {
-      x ^= x << 13;
-      x >>>= 0;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      x >>>= 0;
+      x = xorshift(x);
       await disk.read((x % slots) * 8, buf);
     }
     ops += 256;
