@@ -277,7 +277,7 @@ test('without cross-origin isolation, the inline workload runs in the disk worke
       mismatches: result.verify?.mismatches,
       writes: result.write.ios,
       statsWrites: stats?.ops.write.ops,
-      p50: stats?.ops.write.latency.percentile(50),
+      latencies: stats?.ops.write.latency.count,
       stopped: stopped.aborted,
     };
   });
@@ -286,6 +286,8 @@ test('without cross-origin isolation, the inline workload runs in the disk worke
   expect(r.writes).toBe(1000);
   expect(r.mismatches).toBe(0);
   expect(r.statsWrites).toBe(1000);
-  expect(r.p50).toBeGreaterThan(0);
+  // Every write's latency reached the histogram. (Not p50 > 0: without cross-origin isolation the
+  // browser coarsens performance.now() to 100 us, and a RAM write can honestly measure 0.)
+  expect(r.latencies).toBe(1000);
   expect(r.stopped).toBe('controller shut down');
 });
