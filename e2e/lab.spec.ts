@@ -172,6 +172,10 @@ test('Stop ends a running workload early', async ({ page }) => {
   await controller.getByRole('button', { name: 'Start' }).click();
   await expect(controller.getByTestId('workload-phase')).toHaveAttribute('data-phase', 'running');
   await expect(controller.getByTestId('queue-bars')).toBeVisible();
+  // Per-layer attribution comes live from the shared buffer: the sample (below the empty diff) serves the reads.
+  const layers = panel(page, 'stack').getByRole('table', { name: 'Layers' });
+  await expect(layers).toHaveAttribute('data-served-source', 'shared');
+  await expect(layers.getByTestId('layer-served').nth(1)).not.toHaveText('0');
   await controller.getByRole('button', { name: 'Stop' }).click();
   await expect(controller.getByTestId('workload-phase')).toHaveAttribute('data-phase', 'done', { timeout: 10_000 });
   await expect(controller.getByTestId('workload-result')).not.toHaveAttribute('data-aborted', '');

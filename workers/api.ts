@@ -60,6 +60,13 @@ export interface StackInfo {
   readonly layers: readonly LayerSummary[];
   /** Sectors no layer held, read as zeroes. */
   readonly zeroFilledSectors: number;
+  /**
+   * The same attribution (`layers[i].servedSectors`, `zeroFilledSectors`) live in shared memory
+   * (src/core/layered/attribution-buffer.ts), refreshed by the disk worker every few tens of ms
+   * while a controller is attached; absent without cross-origin isolation. It may be replaced
+   * when the layers change, so use the one from the latest StackInfo.
+   */
+  readonly attribution?: SharedArrayBuffer;
 }
 
 /** What can be added on a live stack, on top of what is there. */

@@ -6,8 +6,10 @@
  *   platform: OPFS sync access handles (platform/opfs-sync-file.ts) and lazy Blob sources
  *   (platform/blob-range-source.ts). Each stack is a LiveStack (overlays, tree, occupancy,
  *   sectors, shell) with its StackControllers (attached controller, inline fallback).
- * - Per-layer read attribution is exposed through `stackInfo` (LayerSummary.servedSectors), not
- *   shared memory: the page polls it a few times a second while a workload runs.
+ * - Per-layer read attribution is in `stackInfo` (LayerSummary.servedSectors) and, when the worker
+ *   is cross-origin isolated, in one shared attribution buffer per stack (StackInfo.attribution):
+ *   refreshed on every StackInfo and on a short timer while a controller is attached, so the page
+ *   reads it each animation frame. A buffer is replaced only when the layers outgrow it.
  * - Occupancy maps and sector dumps are transferred, not copied.
  * - Errors reach the page as real DiskError / DiskConfigError instances (comlink-errors.ts).
  *
@@ -16,8 +18,9 @@
  */
 import { expose, releaseProxy, transfer } from 'comlink';
 import { DiskError } from '../src/core/disk/errors.ts';
+import { attributionCapacity, createAttributionBuffer, writeAttribution } from '../src/core/layered/attribution-buffer.ts';
 import type { SpecPlatform } from '../src/core/resolve-spec.ts';
-import type { DiskWorkerApi, StackId } from './api.ts';
+import type { DiskWorkerApi, StackId, StackInfo } from './api.ts';
 import { registerErrorHandlers } from './comlink-errors.ts';
 import { StackControllers } from './controller/stack-controllers.ts';
 import { BlobRangeSource } from './platform/blob-range-source.ts';
@@ -35,10 +38,48 @@ const platform: SpecPlatform = {
 interface Entry {
   readonly stack: LiveStack;
   readonly controllers: StackControllers;
+  attribution?: SharedArrayBuffer;
 }
 
 const stacks = new Map<StackId, Entry>();
 let nextId = 1;
+
+/** How often attribution buffers of stacks with an attached controller are refreshed. */
+const ATTRIBUTION_REFRESH_MS = 50;
+const sharedMemory = globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
+const attached = new Set<StackId>();
+let refreshTimer: ReturnType<typeof setInterval> | undefined;
+
+/** Copies the stack's counts into its shared buffer (a few numbers: cheap enough for a timer). */
+function refreshAttribution(e: Entry): void {
+  if (!sharedMemory) return;
+  const { servedSectors, zeroFilledSectors } = e.stack.attribution();
+  if (!e.attribution || attributionCapacity(e.attribution) < servedSectors.length) {
+    e.attribution = createAttributionBuffer(Math.max(4, servedSectors.length * 2)); // room for overlays
+  }
+  writeAttribution(e.attribution, servedSectors, zeroFilledSectors);
+}
+
+function withAttribution(e: Entry, info: StackInfo): StackInfo {
+  refreshAttribution(e);
+  return e.attribution ? { ...info, attribution: e.attribution } : info;
+}
+
+function setAttached(id: StackId, on: boolean): void {
+  if (on) attached.add(id);
+  else attached.delete(id);
+  if (attached.size > 0 && sharedMemory && refreshTimer === undefined) {
+    refreshTimer = setInterval(() => {
+      for (const a of attached) {
+        const e = stacks.get(a);
+        if (e) refreshAttribution(e);
+      }
+    }, ATTRIBUTION_REFRESH_MS);
+  } else if (attached.size === 0 && refreshTimer !== undefined) {
+    clearInterval(refreshTimer);
+    refreshTimer = undefined;
+  }
+}
 
 function entry(id: StackId): Entry {
   const e = stacks.get(id);
@@ -50,13 +91,15 @@ const api = {
   async openStack(spec, name) {
     const id = `stack-${nextId++}`;
     const stack = await LiveStack.open(id, name, spec, platform);
-    stacks.set(id, { stack, controllers: new StackControllers(stack.switchable, name) });
-    return stack.info();
+    const e: Entry = { stack, controllers: new StackControllers(stack.switchable, name) };
+    stacks.set(id, e);
+    return withAttribution(e, stack.info());
   },
 
   async closeStack(id) {
     const { stack, controllers } = entry(id);
     stacks.delete(id);
+    setAttached(id, false);
     try {
       await controllers.close();
     } finally {
@@ -65,11 +108,19 @@ const api = {
   },
 
   async stackInfo(id) {
-    return entry(id).stack.info();
+    const e = entry(id);
+    return withAttribution(e, e.stack.info());
   },
 
-  addOverlay: (id, overlay) => entry(id).stack.addOverlay(overlay),
-  removeOverlay: (id, nodeId) => entry(id).stack.removeOverlay(nodeId),
+  async addOverlay(id, overlay) {
+    const e = entry(id);
+    return withAttribution(e, await e.stack.addOverlay(overlay));
+  },
+
+  async removeOverlay(id, nodeId) {
+    const e = entry(id);
+    return withAttribution(e, await e.stack.removeOverlay(nodeId));
+  },
 
   async occupancy(id, request) {
     const occupancy = await entry(id).stack.occupancy(request);
@@ -97,11 +148,19 @@ const api = {
   deleteImage: (name) => deleteImage(name),
 
   async attachController(id, options) {
-    return entry(id).controllers.attach(options);
+    const buffers = await entry(id).controllers.attach(options);
+    setAttached(id, true);
+    return buffers;
   },
 
   async detachController(id) {
-    await entry(id).controllers.detach();
+    const e = entry(id);
+    try {
+      await e.controllers.detach();
+    } finally {
+      setAttached(id, false);
+      refreshAttribution(e); // the final counts, for a page that reads the buffer once more
+    }
   },
 
   runWorkloadInline: (id, options, job) => entry(id).controllers.runInline(options, job),

@@ -10,8 +10,8 @@
  * - Overlay changes are serialised with each other.
  * - Per-layer read attribution (`LayerSummary.servedSectors`, `zeroFilledSectors`) counts every
  *   read since the stack opened, across recompositions: counts are kept per layer node id, so a
- *   layer keeps its count when overlays come and go above it. It is exposed through `info()`
- *   (the page polls `stackInfo`), not through shared memory.
+ *   layer keeps its count when overlays come and go above it. It is exposed through `info()` and
+ *   `attribution()` (which the disk worker copies into a shared buffer for the page's live view).
  * - A sector's source layer is the topmost layer of the top-most layered disk holding it (data
  *   or a zero record), -1 if none does (read as zeroes), -2 for a stack with no layered disk.
  * - One DiskShell per stack, its `map` answered by the top-most layered disk; it is rebuilt on
@@ -76,14 +76,13 @@ export class LiveStack {
   info(): StackInfo {
     const comp = this.#comp;
     const disk = comp.disk;
-    const layered = comp.layered;
-    const stats = layered?.disk.readStats();
+    const counts = this.attribution();
     const layers =
-      layered?.node.children.map((n, index) => ({
+      comp.layered?.node.children.map((n, index) => ({
         index,
         name: n.label,
         bytesPresent: n.layer!.bytesPresent(),
-        servedSectors: (this.#served.get(n.id) ?? 0) + (stats?.servedSectors[index] ?? 0),
+        servedSectors: counts.servedSectors[index] ?? 0,
       })) ?? [];
     return {
       id: this.id,
@@ -94,6 +93,16 @@ export class LiveStack {
       readOnly: disk.readOnly,
       tree: this.#treeOf(comp.root),
       layers,
+      zeroFilledSectors: counts.zeroFilledSectors,
+    };
+  }
+
+  /** Read attribution since the stack opened, per layer of the top-most layered disk (top first): cheap, for a live refresh. */
+  attribution(): { servedSectors: number[]; zeroFilledSectors: number } {
+    const layered = this.#comp.layered;
+    const stats = layered?.disk.readStats();
+    return {
+      servedSectors: layered?.node.children.map((n, i) => (this.#served.get(n.id) ?? 0) + (stats?.servedSectors[i] ?? 0)) ?? [],
       zeroFilledSectors: this.#zeroFilled + (stats?.zeroFilledSectors ?? 0),
     };
   }

@@ -1,7 +1,9 @@
 /**
  * Stack panel: the active stack as a tree (backend, format, layers, decorators), top first, with
  * size, sector size, read-only and, for layers, bytes present and sectors served; and controls to
- * add a RAM diff, a delay or a fault overlay on the live stack, or remove one.
+ * add a RAM diff, a delay or a fault overlay on the live stack, or remove one. Sectors served come
+ * from the shared attribution buffer each animation frame during a workload (use-live-attribution.ts),
+ * else from the stack info.
  *
  * Each node is `data-testid="stack-node"` with `data-role` and `data-label`, so tests read the tree
  * as data. Worker failures go to the lab's status bar.
@@ -14,9 +16,10 @@ import { formatBytes, formatCount, formatInt } from '../format.ts';
 import { useLab } from '../lab/lab-context.tsx';
 import { useWorkload } from '../workload/workload-context.tsx';
 import { layerColor } from './layer-colors.ts';
+import { useLiveAttribution } from './use-live-attribution.ts';
 
 const FAULT_CODES: readonly DiskErrorCode[] = ['IO', 'MEDIUM_ERROR', 'ABORTED', 'NETWORK'];
-/** Per-layer attribution is in stackInfo (not shared memory): re-read it this often during a workload. */
+/** Bytes present (and, without shared memory, sectors served) come from stackInfo: re-read it this often during a workload. */
 const LIVE_INFO_MS = 500;
 
 export function StackPanel() {
@@ -26,6 +29,7 @@ export function StackPanel() {
   const live = stack !== undefined && view.stackId === stack.id && (view.phase === 'running' || view.phase === 'stopping');
   const { client, update } = lab;
   const stackId = stack?.id;
+  const counts = useLiveAttribution(stack, live);
 
   useEffect(() => {
     if (!live || stackId === undefined) return;
@@ -54,7 +58,7 @@ export function StackPanel() {
             <TreeNode node={stack.tree} onRemove={(id) => void lab.run('Removing the overlay', () => lab.client.disk.removeOverlay(stack.id, id)).then((i) => i && lab.update(i))} />
           </ul>
           {stack.layers.length > 0 && (
-            <table className="layers small" aria-label="Layers">
+            <table className="layers small" aria-label="Layers" data-served-source={counts ? 'shared' : 'info'}>
               <thead>
                 <tr>
                   <th scope="col">Layer</th>
@@ -69,13 +73,13 @@ export function StackPanel() {
                       <span className="swatch" style={{ background: layerColor(l.index) }} aria-hidden="true" /> {l.index}: {l.name}
                     </td>
                     <td>{formatBytes(l.bytesPresent)}</td>
-                    <td>{formatCount(l.servedSectors)}</td>
+                    <td data-testid="layer-served">{formatCount(counts?.servedSectors[l.index] ?? l.servedSectors)}</td>
                   </tr>
                 ))}
                 <tr>
                   <td>zero-filled (no layer)</td>
                   <td />
-                  <td>{formatCount(stack.zeroFilledSectors)}</td>
+                  <td data-testid="zero-filled">{formatCount(counts?.zeroFilledSectors ?? stack.zeroFilledSectors)}</td>
                 </tr>
               </tbody>
             </table>
