@@ -30,8 +30,8 @@ export async function compareCommand(args: CompareArgs, io: CliIo): Promise<numb
   };
   const opened: OpenedImage[] = [];
   try {
-    opened.push(openImage(args.first, { format: args.firstFormat, readOnly: true }));
-    opened.push(openImage(args.second, { format: args.secondFormat, readOnly: true }));
+    opened.push(await openImage(args.first, { format: args.firstFormat, readOnly: true }));
+    opened.push(await openImage(args.second, { format: args.secondFormat, readOnly: true }));
     const [a, b] = opened.map((o) => o.disk) as [Disk, Disk];
     const sizeA = a.sectorCount() * a.sectorSize;
     const sizeB = b.sectorCount() * b.sectorSize;

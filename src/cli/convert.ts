@@ -32,7 +32,7 @@ export async function convertCommand(args: ConvertArgs, io: CliIo): Promise<numb
   const format = parseFormatName(args.outputFormat, 'output format');
   const opts = parseCreateOptions(args.options, optionsFor(format));
   refuseExisting(args.target, args.force);
-  const source = openImage(args.source, { format: args.sourceFormat, readOnly: true });
+  const source = await openImage(args.source, { format: args.sourceFormat, readOnly: true });
   const temp = path.join(path.dirname(args.target), `.${path.basename(args.target)}.disklab-${process.pid}-${Date.now()}.tmp`);
   let target: OpenedImage | undefined;
   const onSignal = (signal: NodeJS.Signals) => {

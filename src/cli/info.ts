@@ -26,7 +26,7 @@ export function qemuFormatName(format: OpenedImage['format']): string {
 }
 
 export async function infoCommand(args: InfoArgs, io: CliIo): Promise<number> {
-  const image = openImage(args.image, { format: args.format, readOnly: true });
+  const image = await openImage(args.image, { format: args.format, readOnly: true });
   try {
     const info = imageInfo(image);
     io.stdout(args.output === 'json' ? `${JSON.stringify(info, null, 4)}\n` : humanInfo(info, image.vhdFooter));

@@ -16,7 +16,7 @@ export interface IoArgs {
 }
 
 export async function ioCommand(args: IoArgs, io: CliIo): Promise<number> {
-  const image = openImage(args.image, { format: args.format, readOnly: args.readOnly });
+  const image = await openImage(args.image, { format: args.format, readOnly: args.readOnly });
   try {
     const shell = new DiskShell(image.disk, {
       onLine: (line) => (line.stream === 'err' ? io.stderr : io.stdout)(line.text + '\n'),

@@ -28,7 +28,7 @@ export interface MapExtent {
 }
 
 export async function mapCommand(args: MapArgs, io: CliIo): Promise<number> {
-  const image = openImage(args.image, { format: args.format, readOnly: true });
+  const image = await openImage(args.image, { format: args.format, readOnly: true });
   try {
     const size = image.disk.sectorCount() * image.disk.sectorSize;
     const extents: MapExtent[] = size === 0 ? [] : [{ start: 0, length: size, depth: 0, present: true, zero: false, data: true, offset: 0 }];

@@ -43,7 +43,7 @@ export function parseFormatName(name: string, field = 'format'): ImageFormat {
   return format as ImageFormat;
 }
 
-export function openImage(path: string, options: OpenImageOptions = {}): OpenedImage {
+export async function openImage(path: string, options: OpenImageOptions = {}): Promise<OpenedImage> {
   const readOnly = options.readOnly ?? true;
   const named = options.format === undefined ? undefined : parseFormatName(options.format);
   const file = new NodeSyncFile(path, { readOnly });
