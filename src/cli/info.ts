@@ -6,12 +6,16 @@
  * For VHDs we add "format-specific": {"type": "vpc", "data": {...}} with the footer's fields
  * (qemu prints none for vpc): subformat, creator, both sizes, geometry and the size it implies,
  * unique id, timestamp. actual-size is the space the file occupies (st_blocks * 512), as in qemu.
+ * Also beyond qemu-img: "partition-table", the MBR or GPT inside the image (CRCs checked, problems
+ * listed as warnings, never a failure: a damaged table must not hide the image's other facts).
  */
 import * as fs from 'node:fs';
 import { chsSectors } from '../core/formats/vhd/geometry.ts';
 import { formatUniqueId, vhdTimestampToDate, type VhdFooter } from '../core/formats/vhd/footer.ts';
 import { openImage, type OpenedImage } from '../node/open-image.ts';
 import type { CliIo } from './io.ts';
+import { readPartitionTable, type PartitionTable } from '../core/formats/partitions/partition-table.ts';
+import { formatPartitionTable } from '../core/formats/partitions/format-table.ts';
 import { humanSize } from './sizes.ts';
 
 export interface InfoArgs {
@@ -28,8 +32,9 @@ export function qemuFormatName(format: OpenedImage['format']): string {
 export async function infoCommand(args: InfoArgs, io: CliIo): Promise<number> {
   const image = await openImage(args.image, { format: args.format, readOnly: true });
   try {
-    const info = imageInfo(image);
-    io.stdout(args.output === 'json' ? `${JSON.stringify(info, null, 4)}\n` : humanInfo(info, image.vhdFooter));
+    const table = await readPartitionTable(image.disk);
+    const info = { ...imageInfo(image), 'partition-table': partitionJson(table) };
+    io.stdout(args.output === 'json' ? `${JSON.stringify(info, null, 4)}\n` : humanInfo(info, image.vhdFooter) + humanPartitions(table));
     return 0;
   } finally {
     await image.disk.close();
@@ -56,6 +61,29 @@ export function imageInfo(image: OpenedImage): ImageInfoJson {
   };
   if (image.vhdFooter === undefined) return info;
   return { ...info, 'format-specific': { type: 'vpc', data: vhdData(image.vhdFooter) } };
+}
+
+function partitionJson(t: PartitionTable): Record<string, unknown> {
+  return {
+    scheme: t.scheme,
+    ...(t.diskGuid === undefined ? {} : { 'disk-guid': t.diskGuid }),
+    ...(t.diskSignature === undefined ? {} : { 'disk-signature': t.diskSignature }),
+    partitions: t.partitions.map((p) => ({
+      index: p.index,
+      start: p.startLba * t.sectorSize,
+      length: p.sectors * t.sectorSize,
+      type: p.type.kind === 'mbr' ? `0x${p.type.code.toString(16).padStart(2, '0')}` : p.type.guid,
+      ...(p.type.name === undefined ? {} : { 'type-name': p.type.name }),
+      ...(p.name === undefined ? {} : { name: p.name }),
+      bootable: p.bootable,
+    })),
+    warnings: t.warnings,
+  };
+}
+
+function humanPartitions(t: PartitionTable): string {
+  if (t.scheme === 'none' && t.warnings.length === 0) return '';
+  return `Partition table:\n${formatPartitionTable(t).replace(/^(?=.)/gm, '    ').trimEnd()}\n`;
 }
 
 function printable(fourCc: string): string {

@@ -64,3 +64,16 @@ describe('disklab io', () => {
     expect(r.err).toMatch(/^disklab: .*--cmd/);
   });
 });
+
+describe('disklab info shows the partition table inside the image', () => {
+  it('reads the sample image’s MBR in human and JSON output', async () => {
+    const sample = path.join(path.dirname(new URL(import.meta.url).pathname), '../../public/sample.vhd');
+    const human = await run('info', sample);
+    expect(human.status).toBe(0);
+    expect(human.out).toMatch(/Disklabel type: dos/);
+    expect(human.out).toMatch(/1\s+2048\s+32767\s+30720\s+15M\s+83\s+Linux/);
+    const json = await run('info', '--output=json', sample);
+    const table = JSON.parse(json.out)['partition-table'];
+    expect(table).toMatchObject({ scheme: 'mbr', partitions: [{ index: 1, start: 2048 * 512, length: 30720 * 512, type: '0x83' }], warnings: [] });
+  });
+});
