@@ -43,7 +43,7 @@ export async function convertCommand(args: ConvertArgs, io: CliIo): Promise<numb
   process.once('SIGTERM', onSignal);
   try {
     const bytes = source.disk.sectorCount() * source.disk.sectorSize;
-    target = createImage(temp, format, bytes, { subformat: opts.get('subformat') });
+    target = await createImage(temp, format, bytes, { subformat: opts.get('subformat') });
     const progress = args.progress ? progressPrinter(io) : undefined;
     progress?.(0, bytes);
     await copyDisk(source.disk, target.disk, {

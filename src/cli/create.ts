@@ -5,6 +5,7 @@
  * --force is given. Prints qemu-img's "Formatting ..." line.
  */
 import * as fs from 'node:fs';
+import { DiskConfigError } from '../core/disk/errors.ts';
 import { createImage, parseFormatName } from '../node/open-image.ts';
 import { qemuFormatName } from './info.ts';
 import type { CliIo } from './io.ts';
@@ -13,8 +14,11 @@ import { parseSize, roundUpToSector } from './sizes.ts';
 
 export interface CreateArgs {
   readonly image: string;
-  readonly size: string;
+  /** Optional with a backing file: the parent's size is used. */
+  readonly size: string | undefined;
   readonly format: string;
+  /** Parent image: makes a differencing VHD (-f vhd, subformat dynamic). */
+  readonly backing?: string;
   readonly options: readonly string[];
   readonly force: boolean;
 }
@@ -22,13 +26,18 @@ export interface CreateArgs {
 export async function createCommand(args: CreateArgs, io: CliIo): Promise<number> {
   const format = parseFormatName(args.format);
   const opts = parseCreateOptions(args.options, optionsFor(format));
-  const subformat = opts.get('subformat') ?? (format === 'vhd' ? 'fixed' : undefined);
-  const size = roundUpToSector(parseSize(args.size));
+  const subformat = opts.get('subformat') ?? (format === 'vhd' ? (args.backing === undefined ? 'fixed' : 'dynamic') : undefined);
+  if (args.size === undefined && args.backing === undefined) {
+    throw new DiskConfigError('INVALID_PARAMETER', 'size', 'a size is needed unless a backing file (-b) gives it', { value: undefined });
+  }
+  const size = args.size === undefined ? 0 : roundUpToSector(parseSize(args.size));
   refuseExisting(args.image, args.force);
   if (args.force) fs.rmSync(args.image, { force: true });
   const extra = subformat === undefined ? '' : ` subformat=${subformat}`;
-  const image = createImage(args.image, format, size, { subformat });
-  io.stdout(`Formatting '${args.image}', fmt=${qemuFormatName(format)} size=${size}${extra}\n`);
+  const image = await createImage(args.image, format, size, { subformat, backing: args.backing });
+  const made = image.disk.sectorCount() * image.disk.sectorSize;
+  const backing = args.backing === undefined ? '' : ` backing_file=${args.backing}`;
+  io.stdout(`Formatting '${args.image}', fmt=${qemuFormatName(format)} size=${made}${backing}${extra}\n`);
   await image.disk.flush();
   await image.disk.close();
   return 0;

@@ -34,7 +34,7 @@ export async function infoCommand(args: InfoArgs, io: CliIo): Promise<number> {
   try {
     const table = await readPartitionTable(image.disk);
     const info = { ...imageInfo(image), 'partition-table': partitionJson(table) };
-    io.stdout(args.output === 'json' ? `${JSON.stringify(info, null, 4)}\n` : humanInfo(info, image.vhdFooter) + humanPartitions(table));
+    io.stdout(args.output === 'json' ? `${JSON.stringify(info, null, 4)}\n` : humanInfo(info, image.vhdFooter) + humanStructured(image) + humanPartitions(table));
     return 0;
   } finally {
     await image.disk.close();
@@ -47,6 +47,7 @@ export interface ImageInfoJson {
   readonly format: string;
   readonly 'actual-size': number;
   readonly 'dirty-flag': boolean;
+  readonly 'backing-filename'?: string;
   readonly 'format-specific'?: { readonly type: 'vpc'; readonly data: Record<string, unknown> };
 }
 
@@ -59,6 +60,12 @@ export function imageInfo(image: OpenedImage): ImageInfoJson {
     'actual-size': stat.blocks * 512,
     'dirty-flag': false,
   };
+  const structured = image.structured;
+  if (structured !== undefined) {
+    const data = { subformat: structured.subformat, chain: structured.chain, warnings: structured.warnings };
+    const backing = structured.chain[1];
+    return { ...info, ...(backing === undefined ? {} : { 'backing-filename': backing }), 'format-specific': { type: 'vpc', data } };
+  }
   if (image.vhdFooter === undefined) return info;
   return { ...info, 'format-specific': { type: 'vpc', data: vhdData(image.vhdFooter) } };
 }
@@ -79,6 +86,15 @@ function partitionJson(t: PartitionTable): Record<string, unknown> {
     })),
     warnings: t.warnings,
   };
+}
+
+function humanStructured(image: OpenedImage): string {
+  const s = image.structured;
+  if (s === undefined) return '';
+  const lines = ['Format specific information:', `    subformat: ${s.subformat}`];
+  if (s.chain.length > 1) lines.push(`    chain (child first): ${s.chain.join(' <- ')}`);
+  for (const w of s.warnings) lines.push(`    warning: ${w}`);
+  return `${lines.join('\n')}\n`;
 }
 
 function humanPartitions(t: PartitionTable): string {

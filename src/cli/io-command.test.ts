@@ -77,3 +77,37 @@ describe('disklab info shows the partition table inside the image', () => {
     expect(table).toMatchObject({ scheme: 'mbr', partitions: [{ index: 1, start: 2048 * 512, length: 30720 * 512, type: '0x83' }], warnings: [] });
   });
 });
+
+describe('dynamic and differencing VHDs through the CLI', () => {
+  it('creates a chain, writes through the child only, and converts it to the bytes expected', async () => {
+    const base = path.join(dir, 'base.vhd');
+    const child = path.join(dir, 'child.vhd');
+    expect((await run('create', '-f', 'vhd', '-o', 'subformat=dynamic', base, '4M')).status).toBe(0);
+    expect((await run('io', base, '-c', 'write -P 0x11 0 1M')).status).toBe(0);
+    const made = await run('create', '-f', 'vhd', '-b', base, child);
+    expect(made.out).toContain('size=4194304 backing_file=');
+    const baseBytes = fs.readFileSync(base);
+    expect((await run('io', child, '-c', 'write -P 0x22 512k 4k')).status).toBe(0);
+    expect(fs.readFileSync(base)).toEqual(baseBytes); // the parent is never written
+    const info = JSON.parse((await run('info', '--output=json', child)).out);
+    expect(info['format-specific'].data).toMatchObject({ subformat: 'differencing' });
+    expect(info['backing-filename']).toBe(base);
+    const raw = path.join(dir, 'chain.raw');
+    expect((await run('convert', '-O', 'raw', child, raw)).status).toBe(0);
+    const expected = new Uint8Array(4 << 20);
+    expected.fill(0x11, 0, 1 << 20);
+    expected.fill(0x22, 512 << 10, (512 << 10) + 4096);
+    expect(new Uint8Array(fs.readFileSync(raw)).every((b, i) => b === expected[i])).toBe(true);
+  });
+
+  it('refuses a differencing VHD whose parent cannot be found, naming where it looked', async () => {
+    const base = path.join(dir, 'gone.vhd');
+    const child = path.join(dir, 'orphan.vhd');
+    await run('create', '-f', 'vhd', '-o', 'subformat=dynamic', base, '1M');
+    await run('create', '-f', 'vhd', '-b', base, child);
+    fs.rmSync(base);
+    const r = await run('info', child);
+    expect(r.status).toBe(1);
+    expect(r.err).toMatch(/^disklab: .*parent image not found.*gone\.vhd/);
+  });
+});

@@ -25,6 +25,7 @@ function version(): string {
 const EXAMPLES = `
 Examples:
   disklab create -f vhd -o subformat=fixed disk.vhd 10G
+  disklab create -f vhd -b base.vhd child.vhd      (a differencing VHD)
   disklab info --output=json disk.vhd
   disklab convert -p -O raw disk.vhd disk.raw
   disklab compare disk.vhd disk.raw      (exit 0 identical, 1 different, 2 error)
@@ -69,12 +70,13 @@ export function buildProgram(io: CliIo, setStatus: (code: number) => void): Comm
     .command('create')
     .description('create a new zeroed image')
     .option('-f, --format <fmt>', 'raw or vhd (vpc)', 'raw')
-    .option('-o, --options <list>', 'format options, e.g. subformat=fixed (vhd: fixed only, for now)', collect)
+    .option('-o, --options <list>', 'format options: subformat=fixed|dynamic for vhd', collect)
+    .option('-b, --backing <parent>', 'make a differencing VHD over this parent (size defaults to the parent\'s)')
     .option('--force', 'replace an existing file')
     .argument('<image>', 'image file to create')
-    .argument('<size>', 'size in bytes, or with a suffix: k, M, G, T, P, E (rounded up to 512 bytes)')
-    .action(async (image: string, size: string, o: { format: string; options?: string[]; force?: boolean }) => {
-      setStatus(await createCommand({ image, size, format: o.format, options: o.options ?? [], force: o.force === true }, io));
+    .argument('[size]', 'size in bytes, or with a suffix: k, M, G, T, P, E (rounded up to 512 bytes)')
+    .action(async (image: string, size: string | undefined, o: { format: string; options?: string[]; force?: boolean; backing?: string }) => {
+      setStatus(await createCommand({ image, size, format: o.format, options: o.options ?? [], force: o.force === true, backing: o.backing }, io));
     });
 
   program

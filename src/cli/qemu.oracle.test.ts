@@ -70,11 +70,37 @@ describe.runIf(hasQemu)('disklab agrees with qemu-img', () => {
     }
   });
 
-  it('recognises QEMU-made dynamic VHDs and says they are not supported yet', async () => {
+  it('reads QEMU-made dynamic VHDs: same size and bytes as qemu-img convert', async () => {
     ok('qemu-img', 'create', '-q', '-f', 'vpc', '-o', 'subformat=dynamic', at('dyn.vhd'), '10M');
-    const r = await disklab('info', at('dyn.vhd'));
-    expect(r.status).toBe(1);
-    expect(r.err).toMatch(/^disklab: .*dynamic VHD images are not supported yet.*\[UNSUPPORTED\]\n$/);
+    ok('qemu-io', '-f', 'vpc', '-c', 'write -P 0x5e 3000000 300000', '-c', 'write -P 0x7a 9000000 4096', at('dyn.vhd'));
+    const info = await disklab('info', '--output=json', at('dyn.vhd'));
+    expect(info.status).toBe(0);
+    const qemuInfo = JSON.parse(ok('qemu-img', 'info', '--output=json', at('dyn.vhd'))) as { 'virtual-size': number };
+    expect(JSON.parse(info.out)['virtual-size']).toBe(qemuInfo['virtual-size']);
+    ok('qemu-img', 'convert', '-f', 'vpc', '-O', 'raw', at('dyn.vhd'), at('dyn-qemu.raw'));
+    expect((await disklab('convert', '-O', 'raw', at('dyn.vhd'), at('dyn-ours.raw'))).status).toBe(0);
+    expect(fs.readFileSync(at('dyn-ours.raw')).equals(fs.readFileSync(at('dyn-qemu.raw')))).toBe(true);
+  });
+
+  it('reads QEMU-made VHDX: disklab convert gives the bytes qemu-img convert gives', async () => {
+    ok('qemu-img', 'create', '-q', '-f', 'vhdx', at('x.vhdx'), '40M');
+    ok('qemu-io', '-f', 'vhdx', '-c', 'write -P 0x61 5000000 123456', '-c', 'write -z 5100000 4096', '-c', 'write -P 0x62 39000000 8192', at('x.vhdx'));
+    ok('qemu-img', 'convert', '-f', 'vhdx', '-O', 'raw', at('x.vhdx'), at('x-qemu.raw'));
+    expect((await disklab('convert', '-O', 'raw', at('x.vhdx'), at('x-ours.raw'))).status).toBe(0);
+    expect(fs.readFileSync(at('x-ours.raw')).equals(fs.readFileSync(at('x-qemu.raw')))).toBe(true);
+    expect(JSON.parse((await disklab('info', '--output=json', at('x.vhdx'))).out)).toMatchObject({ format: 'vhdx', 'virtual-size': 40 << 20 });
+  });
+
+  it('writes dynamic VHDs that qemu-img reads as the same bytes', async () => {
+    const raw = at('src-dyn.raw');
+    const bytes = new Uint8Array(6 << 20);
+    for (let i = (1 << 20); i < (2 << 20); i++) bytes[i] = (i * 13) & 0xff;
+    fs.writeFileSync(raw, bytes);
+    expect((await disklab('convert', '-O', 'vhd', '-o', 'subformat=dynamic', raw, at('ours-dyn.vhd'))).status).toBe(0);
+    const compare = spawnSync('qemu-img', ['compare', '-f', 'vpc', '-F', 'raw', at('ours-dyn.vhd'), raw], { encoding: 'utf8' });
+    expect(compare.status, compare.stdout + compare.stderr).toBe(0);
+    // Holes stay holes: of the three 2 MiB blocks only the one holding data is allocated.
+    expect(fs.statSync(at('ours-dyn.vhd')).size).toBeLessThan(3 << 20);
   });
 
   for (const [label, bytes] of [

@@ -8,6 +8,8 @@
  * closed, and a file this module was creating is removed.
  */
 import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import { createVhdDynamic } from '../core/formats/vhd/create-dynamic.ts';
 import type { Disk } from '../core/disk/disk.ts';
 import { DiskConfigError } from '../core/disk/errors.ts';
 import { openDisk } from '../core/disk/open-disk.ts';
@@ -16,6 +18,10 @@ import { openFormat } from '../core/formats/open-format.ts';
 import { VhdFixedDisk } from '../core/formats/vhd/fixed.ts';
 import type { VhdFooter } from '../core/formats/vhd/footer.ts';
 import { NodeSyncFile } from './node-sync-file.ts';
+import { imageFileFromSync } from '../core/formats/image-file.ts';
+import { openStructuredVhd, openStructuredVhdx, type StructuredImage } from '../core/formats/open-structured.ts';
+import { vhdSubformat } from '../core/formats/vhd/open.ts';
+import { nodeParentResolver } from './resolve-parent.ts';
 
 export interface OpenedImage {
   readonly path: string;
@@ -23,8 +29,10 @@ export interface OpenedImage {
   /** True when the format came from the content rather than the caller. */
   readonly detected: boolean;
   readonly disk: Disk;
-  /** The footer of a VHD, for `info`. */
+  /** The footer of a fixed VHD, for `info`. */
   readonly vhdFooter: VhdFooter | undefined;
+  /** For dynamic and differencing images: subformat, chain and warnings, for `info`. */
+  readonly structured?: StructuredImage;
 }
 
 export interface OpenImageOptions {
@@ -49,6 +57,16 @@ export async function openImage(path: string, options: OpenImageOptions = {}): P
   const file = new NodeSyncFile(path, { readOnly });
   try {
     const format = named ?? detectFormat(file, path).format;
+    if (format === 'vhd' && vhdSubformat(file, path) !== 'fixed') {
+      const image = imageFileFromSync(file, { name: path, writable: !readOnly });
+      const structured = await openStructuredVhd(image, { readOnly, resolveParent: nodeParentResolver(path) });
+      return { path, format, detected: named === undefined, disk: openDisk(structured.disk), vhdFooter: undefined, structured };
+    }
+    if (format === 'vhdx') {
+      const image = imageFileFromSync(file, { name: path, writable: false });
+      const structured = await openStructuredVhdx(image, { readOnly, resolveParent: nodeParentResolver(path) });
+      return { path, format, detected: named === undefined, disk: openDisk(structured.disk), vhdFooter: undefined, structured };
+    }
     const inner = openFormat(file, format, { readOnly, name: path });
     const vhdFooter = inner instanceof VhdFixedDisk ? inner.footer : undefined;
     return { path, format, detected: named === undefined, disk: openDisk(inner), vhdFooter };
@@ -59,8 +77,10 @@ export async function openImage(path: string, options: OpenImageOptions = {}): P
 }
 
 export interface CreateImageOptions {
-  /** For VHD: 'fixed' (default) or 'dynamic' (not supported yet). */
+  /** For VHD: 'fixed' (default) or 'dynamic'. */
   readonly subformat?: string;
+  /** For a dynamic VHD: the parent image's path, making a differencing VHD over it. */
+  readonly backing?: string;
 }
 
 /** Creatable formats and their subformats. */
@@ -70,8 +90,9 @@ export const CREATE_FORMATS: Readonly<Record<string, readonly string[]>> = { raw
  * Creates a new zeroed image of `sizeBytes` (a multiple of 512) at `path`, which must not exist,
  * and opens it writable.
  */
-export function createImage(path: string, format: ImageFormat, sizeBytes: number, options: CreateImageOptions = {}): OpenedImage {
+export async function createImage(path: string, format: ImageFormat, sizeBytes: number, options: CreateImageOptions = {}): Promise<OpenedImage> {
   checkCreatable(format, options);
+  if (format === 'vhd' && (options.subformat === 'dynamic' || options.backing !== undefined)) return createDynamicVhd(path, sizeBytes, options.backing);
   if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0 || sizeBytes % 512 !== 0) {
     throw new DiskConfigError('INVALID_PARAMETER', 'size', `image size ${sizeBytes} must be a non-negative multiple of 512 bytes`, { value: sizeBytes });
   }
@@ -97,13 +118,47 @@ function checkCreatable(format: ImageFormat, options: CreateImageOptions): void 
     throw new DiskConfigError('UNSUPPORTED_FORMAT', 'format', `creating ${format} images is not supported (can create: raw, vhd)`, { value: format });
   }
   const sub = options.subformat;
+  if (options.backing !== undefined && !(format === 'vhd' && sub !== 'fixed')) {
+    throw new DiskConfigError('INVALID_PARAMETER', 'backing', 'a backing file needs -f vhd -o subformat=dynamic (a differencing VHD)', { value: options.backing });
+  }
   if (sub === undefined) return;
   if (!subformats.includes(sub)) {
     const known = subformats.length === 0 ? `${format} has no subformats` : `known: ${subformats.join(', ')}`;
     throw new DiskConfigError('INVALID_PARAMETER', 'subformat', `unknown subformat '${sub}' for ${format} (${known})`, { value: sub });
   }
-  if (format === 'vhd' && sub !== 'fixed') {
-    throw new DiskConfigError('UNSUPPORTED_FORMAT', 'subformat', `VHD subformat '${sub}' is not supported yet (only fixed)`, { value: sub });
+}
+
+/**
+ * A dynamic VHD, or with `backing` a differencing VHD whose parent locators name the parent
+ * relative to the child (and absolutely), as Hyper-V writes them. The parent's size is the size.
+ */
+async function createDynamicVhd(path: string, sizeBytes: number, backing: string | undefined): Promise<OpenedImage> {
+  const parent = backing === undefined ? undefined : await openImage(backing, { readOnly: true });
+  const file = new NodeSyncFile(path, { create: true });
+  try {
+    const image = imageFileFromSync(file, { name: path, writable: true });
+    const size = parent === undefined ? sizeBytes : parent.disk.sectorCount() * parent.disk.sectorSize;
+    const parentFile = backing === undefined ? undefined : imageFileFromSync(new NodeSyncFile(backing, { readOnly: true }), { name: backing, writable: false });
+    try {
+      await createVhdDynamic(image, size, parentFile === undefined ? {} : { parent: { file: parentFile, name: relativeParentName(path, backing!) } });
+    } finally {
+      await parentFile?.close();
+    }
+    await image.flush?.();
+  } catch (e) {
+    file.close();
+    fs.rmSync(path, { force: true });
+    throw e;
+  } finally {
+    await parent?.disk.close();
   }
+  file.close();
+  return openImage(path, { format: 'vhd', readOnly: false });
+}
+
+/** The parent as the child should name it: relative to the child's folder, with Windows separators (VHD locators are Windows paths). */
+function relativeParentName(child: string, parent: string): string {
+  const rel = nodePath.relative(nodePath.dirname(nodePath.resolve(child)), nodePath.resolve(parent));
+  return rel.split(nodePath.sep).join('\\');
 }
 

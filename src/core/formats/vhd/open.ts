@@ -9,6 +9,18 @@ import type { SyncFile } from '../../ports/sync-file.ts';
 import { VHD_FOOTER_SIZE, hasVhdCookie } from './footer.ts';
 import { VhdFixedDisk, namedParse, type VhdFixedOpenOptions } from './fixed.ts';
 
+/** The footer's disk type ('fixed', 'dynamic', 'differencing'), from the end footer or, if that is damaged, the copy at offset 0. */
+export function vhdSubformat(file: SyncFile, name = 'vhd'): string {
+  const size = file.size();
+  if (size < VHD_FOOTER_SIZE) throw new DiskError('CORRUPT_IMAGE', `${name}: ${size} bytes is too small to hold a VHD footer`, { field: 'footer' });
+  const end = new Uint8Array(VHD_FOOTER_SIZE);
+  file.read(size - VHD_FOOTER_SIZE, end);
+  if (hasVhdCookie(end)) return namedParse(name, end).diskType;
+  const start = new Uint8Array(VHD_FOOTER_SIZE);
+  file.read(0, start);
+  return namedParse(name, hasVhdCookie(start) ? start : end).diskType;
+}
+
 export function openVhd(file: SyncFile, options: VhdFixedOpenOptions = {}): VhdFixedDisk {
   const name = options.name ?? 'vhd';
   const end = new Uint8Array(VHD_FOOTER_SIZE);
