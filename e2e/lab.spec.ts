@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect } from '@playwright/test';
-import { SECTOR, fixedVhd, hexOf, rawImage } from './fixtures-ui/images.ts';
+import { SECTOR, dynamicVhd, fixedVhd, hexOf, rawImage, vhdx } from './fixtures-ui/images.ts';
 import {
   activeStackTab,
   dropFiles,
@@ -36,6 +36,21 @@ test('first visit opens the sample and shows its stack', async ({ page}) => {
   // The stack is the sample's size: a fixed VHD's data is everything but its 512-byte footer.
   await expect(stack).toContainText(`${((SAMPLE.length - 512) / 512).toLocaleString('en-US')} sectors of 512 B`);
   await panelScreenshot(page, 'stack');
+});
+
+test('dropping a dynamic VHD and a VHDX made by qemu-img opens them with the same bytes', async ({ page }) => {
+  await openLabWithSample(page);
+  const raw = rawImage(4096, 5);
+  await dropFiles(page, [{ name: 'dynamic.vhd', data: dynamicVhd(raw) }]);
+  await expect(activeStackTab(page)).toHaveAttribute('data-name', 'dynamic.vhd');
+  await expect(panel(page, 'stack')).toContainText('4,096 sectors of 512 B');
+  let sector = await hexSector(page, 4000);
+  expect(sector.hex).toBe(hexOf(raw.subarray(4000 * SECTOR, 4001 * SECTOR)));
+  expect(sector.source).toMatch(/^layer 1/);
+  await dropFiles(page, [{ name: 'disk.vhdx', data: vhdx(raw) }]);
+  await expect(activeStackTab(page)).toHaveAttribute('data-name', 'disk.vhdx');
+  sector = await hexSector(page, 77);
+  expect(sector.hex).toBe(hexOf(raw.subarray(77 * SECTOR, 78 * SECTOR)));
 });
 
 test('dropping a local raw and a fixed VHD file opens them read-only under a RAM diff', async ({ page}) => {

@@ -1,6 +1,6 @@
 /**
  * Disk images the UI specs drop on the page, made at test time: a raw image with a recognisable
- * pattern per sector, and the same data as a fixed VHD written by qemu-img (an independent
+ * pattern per sector, and the same data as fixed/dynamic VHD and VHDX written by qemu-img (an independent
  * implementation of the format, so the lab's reader is checked against someone else's writer).
  */
 import { execFileSync } from 'node:child_process';
@@ -22,14 +22,28 @@ export function rawImage(sectors: number, seed = 1): Buffer {
 
 /** The raw bytes as a fixed VHD (data, then the 512-byte footer), exactly the same size of data. */
 export function fixedVhd(raw: Buffer): Buffer {
+  // force_size keeps the virtual size exact instead of rounding it to a CHS geometry.
+  return qemuConvert(raw, ['-O', 'vpc', '-o', 'subformat=fixed,force_size=on']);
+}
+
+/** The raw bytes as a dynamic VHD written by qemu-img (sparse: blocks of zeroes are not stored). */
+export function dynamicVhd(raw: Buffer): Buffer {
+  return qemuConvert(raw, ['-O', 'vpc', '-o', 'subformat=dynamic,force_size=on']);
+}
+
+/** The raw bytes as a dynamic VHDX written by qemu-img. */
+export function vhdx(raw: Buffer): Buffer {
+  return qemuConvert(raw, ['-O', 'vhdx']);
+}
+
+function qemuConvert(raw: Buffer, args: readonly string[]): Buffer {
   const dir = mkdtempSync(path.join(tmpdir(), 'disklab-e2e-'));
   try {
     const rawPath = path.join(dir, 'in.raw');
-    const vhdPath = path.join(dir, 'out.vhd');
+    const outPath = path.join(dir, 'out.img');
     writeFileSync(rawPath, raw);
-    // force_size keeps the virtual size exact instead of rounding it to a CHS geometry.
-    execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'vpc', '-o', 'subformat=fixed,force_size=on', rawPath, vhdPath]);
-    return readFileSync(vhdPath);
+    execFileSync('qemu-img', ['convert', '-f', 'raw', ...args, rawPath, outPath]);
+    return readFileSync(outPath);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

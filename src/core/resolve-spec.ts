@@ -121,7 +121,8 @@ async function resolveNode(spec: DiskSpec, platform: SpecPlatform, id: string): 
       const source = platform.blobSource(spec.blob, spec.name);
       try {
         const opened = await openSource(source, { format: spec.format });
-        return node(opened.format === 'raw' ? 'backend' : 'format', opened.disk, [], `${opened.format === 'raw' ? 'raw' : 'fixed VHD'}: ${describeSpec(spec)}`);
+        const what = opened.format === 'raw' ? 'raw' : `${opened.subformat ?? ''} ${opened.format.toUpperCase()}`.trim();
+        return node(opened.format === 'raw' ? 'backend' : 'format', opened.disk, [], `${what}: ${describeSpec(spec)}`);
       } catch (e) {
         await source.close().catch(() => undefined);
         throw e;

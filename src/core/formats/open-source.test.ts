@@ -1,3 +1,6 @@
+import { MemoryImageFile } from './vhd/memory-image-file.ts';
+import { createVhdDynamic } from './vhd/create-dynamic.ts';
+import { VhdDynamicDisk } from './vhd/dynamic-disk.ts';
 import { describe, expect, it } from 'vitest';
 import { detectSourceFormat, openSource } from './open-source.ts';
 import { expectDiskError, expectSameBytes, pattern } from '../testing/disk-conformance.ts';
@@ -23,14 +26,6 @@ function fixedVhd(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(data.length + VHD_FOOTER_SIZE);
   out.set(data);
   out.set(serializeVhdFooter(fixedFooterFor(data.length, { uniqueId: new Uint8Array(16).fill(9), now: 0 })), data.length);
-  return out;
-}
-
-function dynamicVhd(): Uint8Array {
-  const footer = serializeVhdFooter({ ...fixedFooterFor(1 << 20, { now: 0 }), diskType: 'dynamic', dataOffset: 512n });
-  const out = new Uint8Array(4 * 512);
-  out.set(footer, 0);
-  out.set(footer, out.length - 512);
   return out;
 }
 
@@ -79,12 +74,24 @@ describe('openSource', () => {
     expect(opened.disk.sectorCount()).toBe(3);
   });
 
-  it('rejects dynamic VHD, VHDX and qcow2 as UNSUPPORTED, saying what they are', async () => {
-    const dyn = await expectDiskError(openSource(bytesSource(dynamicVhd(), 'd.vhd')), 'UNSUPPORTED');
-    expect(dyn.message).toMatch(/d\.vhd.*dynamic VHD/);
+  it('opens a dynamic VHD through its reader, refuses a differencing one without its parent, and qcow2 as UNSUPPORTED', async () => {
+    const made = new MemoryImageFile('d.vhd');
+    const sparse = await createVhdDynamic(made, 4 << 20, { blockSize: 1 << 20 });
+    const writer = new VhdDynamicDisk(sparse);
+    await writer.write(2048, new Uint8Array(512).fill(0x42));
+    await writer.flush();
+    const opened = await openSource(bytesSource(made.bytes(), 'd.vhd'));
+    expect(opened).toMatchObject({ format: 'vhd', subformat: 'dynamic' });
+    const sector = new Uint8Array(512);
+    await opened.disk.read(2048, sector);
+    expect(sector.every((b) => b === 0x42)).toBe(true);
+    expect(opened.disk.readOnly).toBe(true);
+    const child = new MemoryImageFile('child.vhd');
+    await createVhdDynamic(child, 4 << 20, { parent: { file: new MemoryImageFile('d.vhd', made.bytes(), false), name: 'd.vhd' } });
+    expect((await expectDiskError(openSource(bytesSource(child.bytes(), 'child.vhd')), 'INVALID_INPUT')).message).toMatch(/differencing.*d\.vhd/);
     const vhdx = new Uint8Array(4096);
     vhdx.set(new TextEncoder().encode('vhdxfile'));
-    expect((await expectDiskError(openSource(bytesSource(vhdx, 'x.vhdx')), 'UNSUPPORTED')).message).toContain('x.vhdx is a VHDX image');
+    await expectDiskError(openSource(bytesSource(vhdx, 'x.vhdx')), 'CORRUPT_IMAGE');
     const qcow = new Uint8Array(4096);
     qcow.set([0x51, 0x46, 0x49, 0xfb]);
     expect((await expectDiskError(openSource(bytesSource(qcow, 'q.qcow2')), 'UNSUPPORTED')).message).toContain('qcow2');

@@ -4,8 +4,9 @@
  *
  * - raw: the whole source, a partial last sector included (as `openRaw` does for files).
  * - fixed VHD: the sectors before the footer; the footer is validated and never readable.
- * - dynamic and differencing VHD, VHDX and qcow2 are recognised and rejected with `UNSUPPORTED`,
- *   saying what the image is and what would open it.
+ * - dynamic and differencing VHD and VHDX: through their readers (open-structured.ts), read-only;
+ *   a differencing image needs `resolveParent`.
+ * - qcow2 is recognised and rejected with `UNSUPPORTED`, saying what would open it.
  *
  * Detection and validation are the file-based code's, not a second copy: the source's first and
  * last 512 bytes are fetched once (two range reads, whatever the image's size) and presented to
@@ -23,16 +24,24 @@ import type { SyncFile } from '../ports/sync-file.ts';
 import { detectFormat, type Detection, type ImageFormat } from './detect.ts';
 import { VHD_FOOTER_SIZE } from './vhd/footer.ts';
 import type { VhdFooter } from './vhd/footer.ts';
-import { openVhd } from './vhd/open.ts';
+import { openVhd, vhdSubformat } from './vhd/open.ts';
+import type { Disk } from '../disk/disk.ts';
+import { imageFileFromRange, type ImageFile } from './image-file.ts';
+import { openStructuredVhd, openStructuredVhdx } from './open-structured.ts';
 
 export interface OpenSourceOptions {
   /** Open as this format; default: detect by content. */
   readonly format?: ImageFormat;
+  /** Finds a differencing image's parent from the names it records; without it such images are refused. */
+  readonly resolveParent?: (candidates: string[]) => Promise<ImageFile>;
 }
 
 export interface OpenedSource {
-  readonly disk: BlobDisk;
-  readonly format: 'raw' | 'vhd';
+  /** A BlobDisk for raw and fixed VHD; the format's reader for dynamic/differencing VHD and VHDX. */
+  readonly disk: Disk;
+  readonly format: 'raw' | 'vhd' | 'vhdx';
+  /** 'fixed', 'dynamic' or 'differencing' for VHD and VHDX; undefined for raw. */
+  readonly subformat: string | undefined;
   /** How the format was found; undefined when the caller named it. */
   readonly detection: Detection | undefined;
   /** The validated footer of a VHD. */
@@ -51,14 +60,20 @@ export async function openSource(source: RangeSource, options: OpenSourceOptions
   const format = options.format ?? detection!.format;
   switch (format) {
     case 'raw':
-      return { disk: new BlobDisk(source, { diskType: 'raw' }), format, detection, vhdFooter: undefined };
+      return { disk: new BlobDisk(source, { diskType: 'raw' }), format, detection, vhdFooter: undefined, subformat: undefined };
     case 'vhd': {
+      if (vhdSubformat(file, name) !== 'fixed') {
+        const opened = await openStructuredVhd(imageFileFromRange(source), { readOnly: true, resolveParent: options.resolveParent });
+        return { disk: opened.disk, format, detection, vhdFooter: undefined, subformat: opened.subformat };
+      }
       const footer = vhdFooterOf(file, name);
       const disk = new BlobDisk(source, { sectors: footer.currentSize / 512, diskType: 'vhd-fixed', diskId: footer.uniqueId });
-      return { disk, format, detection, vhdFooter: footer };
+      return { disk, format, detection, vhdFooter: footer, subformat: 'fixed' };
     }
-    case 'vhdx':
-      throw new DiskError('UNSUPPORTED', `${name} is a VHDX image, which the lab cannot open yet: convert it to a fixed VHD or raw image (qemu-img convert -O vpc -o subformat=fixed, or -O raw)`);
+    case 'vhdx': {
+      const opened = await openStructuredVhdx(imageFileFromRange(source), { readOnly: true, resolveParent: options.resolveParent });
+      return { disk: opened.disk, format, detection, vhdFooter: undefined, subformat: opened.subformat };
+    }
     case 'qcow2':
       throw new DiskError('UNSUPPORTED', `${name} is a qcow2 image, which the lab cannot open yet: convert it to a fixed VHD or raw image (qemu-img convert -O vpc -o subformat=fixed, or -O raw)`);
   }
