@@ -9,11 +9,13 @@ import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './harness.ts';
 import { fileDiskBenchmarks, layeredDiskBenchmarks, ramDiskBenchmarks } from './node-disks.ts';
 import { browserBenchmarks } from './browser-suite.ts';
+import { formatBenchmarks } from './node-formats.ts';
 
 const suites: [string, () => Promise<BenchResult[]>][] = [
   ['ram disk', ramDiskBenchmarks],
   ['file disk', fileDiskBenchmarks],
   ['layered disk', layeredDiskBenchmarks],
+  ['image formats vs qemu-img', formatBenchmarks],
   ['in-browser (Chromium, persistent profile)', browserBenchmarks],
 ];
 
