@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect } from '@playwright/test';
-import { SECTOR, dynamicVhd, fixedVhd, hexOf, rawImage, vhdx } from './fixtures-ui/images.ts';
+import { SECTOR, compressedQcow2, dynamicVhd, fixedVhd, hexOf, rawImage, vhdx } from './fixtures-ui/images.ts';
 import {
   activeStackTab,
   dropFiles,
@@ -38,7 +38,7 @@ test('first visit opens the sample and shows its stack', async ({ page}) => {
   await panelScreenshot(page, 'stack');
 });
 
-test('dropping a dynamic VHD and a VHDX made by qemu-img opens them with the same bytes', async ({ page }) => {
+test('dropping a dynamic VHD, a VHDX and a compressed qcow2 made by qemu-img opens them with the same bytes', async ({ page }) => {
   await openLabWithSample(page);
   const raw = rawImage(4096, 5);
   await dropFiles(page, [{ name: 'dynamic.vhd', data: dynamicVhd(raw) }]);
@@ -51,6 +51,10 @@ test('dropping a dynamic VHD and a VHDX made by qemu-img opens them with the sam
   await expect(activeStackTab(page)).toHaveAttribute('data-name', 'disk.vhdx');
   sector = await hexSector(page, 77);
   expect(sector.hex).toBe(hexOf(raw.subarray(77 * SECTOR, 78 * SECTOR)));
+  await dropFiles(page, [{ name: 'disk.qcow2', data: compressedQcow2(raw) }]);
+  await expect(activeStackTab(page)).toHaveAttribute('data-name', 'disk.qcow2');
+  sector = await hexSector(page, 2049);
+  expect(sector.hex).toBe(hexOf(raw.subarray(2049 * SECTOR, 2050 * SECTOR)));
 });
 
 test('dropping a local raw and a fixed VHD file opens them read-only under a RAM diff', async ({ page}) => {

@@ -23,6 +23,7 @@ import type { SpecPlatform } from '../src/core/resolve-spec.ts';
 import type { DiskWorkerApi, StackId, StackInfo } from './api.ts';
 import { registerErrorHandlers } from './comlink-errors.ts';
 import { StackControllers } from './controller/stack-controllers.ts';
+import { browserInflate } from './platform/browser-inflate.ts';
 import { BlobRangeSource } from './platform/blob-range-source.ts';
 import { createImage, deleteImage, importImage, listImages } from './platform/opfs-images.ts';
 import { OpfsSyncFile } from './platform/opfs-sync-file.ts';
@@ -33,6 +34,7 @@ registerErrorHandlers();
 const platform: SpecPlatform = {
   openFile: (path, { readOnly }) => OpfsSyncFile.open(path, { readOnly }),
   blobSource: (blob, name) => new BlobRangeSource(blob, name),
+  inflate: browserInflate,
 };
 
 interface Entry {

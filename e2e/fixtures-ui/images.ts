@@ -36,6 +36,11 @@ export function vhdx(raw: Buffer): Buffer {
   return qemuConvert(raw, ['-O', 'vhdx']);
 }
 
+/** The raw bytes as a compressed qcow2 written by qemu-img (every cluster deflated). */
+export function compressedQcow2(raw: Buffer): Buffer {
+  return qemuConvert(raw, ['-c', '-O', 'qcow2']);
+}
+
 function qemuConvert(raw: Buffer, args: readonly string[]): Buffer {
   const dir = mkdtempSync(path.join(tmpdir(), 'disklab-e2e-'));
   try {

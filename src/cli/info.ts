@@ -48,7 +48,7 @@ export interface ImageInfoJson {
   readonly 'actual-size': number;
   readonly 'dirty-flag': boolean;
   readonly 'backing-filename'?: string;
-  readonly 'format-specific'?: { readonly type: 'vpc'; readonly data: Record<string, unknown> };
+  readonly 'format-specific'?: { readonly type: string; readonly data: Record<string, unknown> };
 }
 
 export function imageInfo(image: OpenedImage): ImageInfoJson {
@@ -64,7 +64,7 @@ export function imageInfo(image: OpenedImage): ImageInfoJson {
   if (structured !== undefined) {
     const data = { subformat: structured.subformat, chain: structured.chain, warnings: structured.warnings };
     const backing = structured.chain[1];
-    return { ...info, ...(backing === undefined ? {} : { 'backing-filename': backing }), 'format-specific': { type: 'vpc', data } };
+    return { ...info, ...(backing === undefined ? {} : { 'backing-filename': backing }), 'format-specific': { type: qemuFormatName(image.format), data } };
   }
   if (image.vhdFooter === undefined) return info;
   return { ...info, 'format-specific': { type: 'vpc', data: vhdData(image.vhdFooter) } };

@@ -91,6 +91,31 @@ describe.runIf(hasQemu)('disklab agrees with qemu-img', () => {
     expect(JSON.parse((await disklab('info', '--output=json', at('x.vhdx'))).out)).toMatchObject({ format: 'vhdx', 'virtual-size': 40 << 20 });
   });
 
+  it('reads a qcow2 overlay over its backing file, with zero and compressed clusters, as qemu-img does', async () => {
+    ok('qemu-img', 'create', '-q', '-f', 'raw', at('q-src.raw'), '8M');
+    ok('qemu-io', '-f', 'raw', '-c', 'write -P 0x41 0 2M', at('q-src.raw'));
+    ok('qemu-img', 'convert', '-c', '-f', 'raw', '-O', 'qcow2', at('q-src.raw'), at('q-base.qcow2'));
+    ok('qemu-img', 'create', '-q', '-f', 'qcow2', '-b', 'q-base.qcow2', '-F', 'qcow2', at('q-top.qcow2'));
+    ok('qemu-io', '-f', 'qcow2', '-c', 'write -P 0x42 1M 64k', '-c', 'write -z 1536k 64k', '-c', 'write -P 0x43 7M 4k', at('q-top.qcow2'));
+    ok('qemu-img', 'convert', '-O', 'raw', at('q-top.qcow2'), at('q-qemu.raw'));
+    expect((await disklab('convert', '-O', 'raw', at('q-top.qcow2'), at('q-ours.raw'))).status).toBe(0);
+    expect(fs.readFileSync(at('q-ours.raw')).equals(fs.readFileSync(at('q-qemu.raw')))).toBe(true);
+    const info = JSON.parse((await disklab('info', '--output=json', at('q-top.qcow2'))).out);
+    expect(info).toMatchObject({ format: 'qcow2', 'virtual-size': 8 << 20, 'backing-filename': at('q-base.qcow2') });
+  });
+
+  it('checks qcow2 refcounts with qemu-img check\'s exit codes and counts', async () => {
+    ok('qemu-img', 'create', '-q', '-f', 'qcow2', at('c.qcow2'), '16M');
+    ok('qemu-io', '-f', 'qcow2', '-c', 'write -P 0x11 0 1M', at('c.qcow2'));
+    const ours = await disklab('check', '--output=json', at('c.qcow2'));
+    expect(ours.status).toBe(0);
+    const qemu = JSON.parse(ok('qemu-img', 'check', '--output=json', at('c.qcow2'))) as Record<string, number>;
+    const mine = JSON.parse(ours.out) as Record<string, number>;
+    for (const key of ['image-end-offset', 'total-clusters', 'allocated-clusters']) expect(mine[key], key).toBe(qemu[key]);
+    ok('qemu-img', 'create', '-q', '-f', 'vhdx', at('nocheck.vhdx'), '4M');
+    expect((await disklab('check', at('nocheck.vhdx'))).status).toBe(63); // as qemu-img says for formats without checks
+  });
+
   it('writes dynamic VHDs that qemu-img reads as the same bytes', async () => {
     const raw = at('src-dyn.raw');
     const bytes = new Uint8Array(6 << 20);

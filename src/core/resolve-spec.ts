@@ -32,6 +32,7 @@ import { MeteredDisk } from './decorators/metered-disk.ts';
 import { detectFormat } from './formats/detect.ts';
 import { openFormat } from './formats/open-format.ts';
 import { openSource } from './formats/open-source.ts';
+import type { Inflate } from './ports/inflate.ts';
 import { DiskLayer } from './layered/disk-layer.ts';
 import type { Layer } from './layered/layer.ts';
 import { LayeredDisk, type LayerConfig } from './layered/layered-disk.ts';
@@ -49,6 +50,8 @@ export interface SpecPlatform {
   blobSource(blob: Blob, name: string): RangeSource;
   /** For delay and metered decorators; default the system clock. */
   readonly clock?: Clock;
+  /** Raw-deflate decoding for qcow2's compressed clusters; without it qcow2 images are refused. */
+  readonly inflate?: Inflate;
 }
 
 export type NodeRole = 'backend' | 'format' | 'layered' | 'layer' | 'decorator';
@@ -120,7 +123,7 @@ async function resolveNode(spec: DiskSpec, platform: SpecPlatform, id: string): 
     case 'blob': {
       const source = platform.blobSource(spec.blob, spec.name);
       try {
-        const opened = await openSource(source, { format: spec.format });
+        const opened = await openSource(source, { format: spec.format, inflate: platform.inflate });
         const what = opened.format === 'raw' ? 'raw' : `${opened.subformat ?? ''} ${opened.format.toUpperCase()}`.trim();
         return node(opened.format === 'raw' ? 'backend' : 'format', opened.disk, [], `${what}: ${describeSpec(spec)}`);
       } catch (e) {

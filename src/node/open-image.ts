@@ -19,7 +19,8 @@ import { VhdFixedDisk } from '../core/formats/vhd/fixed.ts';
 import type { VhdFooter } from '../core/formats/vhd/footer.ts';
 import { NodeSyncFile } from './node-sync-file.ts';
 import { imageFileFromSync } from '../core/formats/image-file.ts';
-import { openStructuredVhd, openStructuredVhdx, type StructuredImage } from '../core/formats/open-structured.ts';
+import { openStructuredQcow2, openStructuredVhd, openStructuredVhdx, type StructuredImage } from '../core/formats/open-structured.ts';
+import { nodeInflate } from './node-inflate.ts';
 import { vhdSubformat } from '../core/formats/vhd/open.ts';
 import { nodeParentResolver } from './resolve-parent.ts';
 
@@ -62,9 +63,10 @@ export async function openImage(path: string, options: OpenImageOptions = {}): P
       const structured = await openStructuredVhd(image, { readOnly, resolveParent: nodeParentResolver(path) });
       return { path, format, detected: named === undefined, disk: openDisk(structured.disk), vhdFooter: undefined, structured };
     }
-    if (format === 'vhdx') {
+    if (format === 'vhdx' || format === 'qcow2') {
       const image = imageFileFromSync(file, { name: path, writable: false });
-      const structured = await openStructuredVhdx(image, { readOnly, resolveParent: nodeParentResolver(path) });
+      const options = { readOnly, resolveParent: nodeParentResolver(path), inflate: nodeInflate };
+      const structured = format === 'vhdx' ? await openStructuredVhdx(image, options) : await openStructuredQcow2(image, options);
       return { path, format, detected: named === undefined, disk: openDisk(structured.disk), vhdFooter: undefined, structured };
     }
     const inner = openFormat(file, format, { readOnly, name: path });

@@ -146,7 +146,7 @@ export async function importImage(blob: Blob, name: string, onProgress?: (p: Job
   const opened = await openSource(new BlobRangeSource(blob, blob instanceof File ? blob.name : name));
   await opened.disk.close();
   const format = opened.format;
-  if (format === 'vhdx' || (format === 'vhd' && opened.subformat !== 'fixed')) {
+  if (format === 'vhdx' || format === 'qcow2' || (format === 'vhd' && opened.subformat !== 'fixed')) {
     // OPFS images open through the flat-file path (raw, fixed VHD); others open in place, read-only.
     throw new DiskError('UNSUPPORTED', `${name}: only raw and fixed VHD images can be imported into OPFS yet; open this ${opened.subformat ?? ''} ${format} image directly instead (it opens read-only under a RAM diff)`);
   }

@@ -74,7 +74,7 @@ describe('openSource', () => {
     expect(opened.disk.sectorCount()).toBe(3);
   });
 
-  it('opens a dynamic VHD through its reader, refuses a differencing one without its parent, and qcow2 as UNSUPPORTED', async () => {
+  it('opens a dynamic VHD through its reader, refuses a differencing one without its parent, and qcow2 without a deflate decoder as UNSUPPORTED', async () => {
     const made = new MemoryImageFile('d.vhd');
     const sparse = await createVhdDynamic(made, 4 << 20, { blockSize: 1 << 20 });
     const writer = new VhdDynamicDisk(sparse);

@@ -6,7 +6,8 @@
  * - fixed VHD: the sectors before the footer; the footer is validated and never readable.
  * - dynamic and differencing VHD and VHDX: through their readers (open-structured.ts), read-only;
  *   a differencing image needs `resolveParent`.
- * - qcow2 is recognised and rejected with `UNSUPPORTED`, saying what would open it.
+ * - qcow2: through its reader, read-only, given the platform's `inflate`; an overlay needs
+ *   `resolveParent` for its backing file.
  *
  * Detection and validation are the file-based code's, not a second copy: the source's first and
  * last 512 bytes are fetched once (two range reads, whatever the image's size) and presented to
@@ -27,19 +28,22 @@ import type { VhdFooter } from './vhd/footer.ts';
 import { openVhd, vhdSubformat } from './vhd/open.ts';
 import type { Disk } from '../disk/disk.ts';
 import { imageFileFromRange, type ImageFile } from './image-file.ts';
-import { openStructuredVhd, openStructuredVhdx } from './open-structured.ts';
+import { openStructuredQcow2, openStructuredVhd, openStructuredVhdx } from './open-structured.ts';
+import type { Inflate } from '../ports/inflate.ts';
 
 export interface OpenSourceOptions {
   /** Open as this format; default: detect by content. */
   readonly format?: ImageFormat;
   /** Finds a differencing image's parent from the names it records; without it such images are refused. */
   readonly resolveParent?: (candidates: string[]) => Promise<ImageFile>;
+  /** Raw-deflate decoding for qcow2's compressed clusters; qcow2 is refused without it. */
+  readonly inflate?: Inflate;
 }
 
 export interface OpenedSource {
   /** A BlobDisk for raw and fixed VHD; the format's reader for dynamic/differencing VHD and VHDX. */
   readonly disk: Disk;
-  readonly format: 'raw' | 'vhd' | 'vhdx';
+  readonly format: 'raw' | 'vhd' | 'vhdx' | 'qcow2';
   /** 'fixed', 'dynamic' or 'differencing' for VHD and VHDX; undefined for raw. */
   readonly subformat: string | undefined;
   /** How the format was found; undefined when the caller named it. */
@@ -74,8 +78,11 @@ export async function openSource(source: RangeSource, options: OpenSourceOptions
       const opened = await openStructuredVhdx(imageFileFromRange(source), { readOnly: true, resolveParent: options.resolveParent });
       return { disk: opened.disk, format, detection, vhdFooter: undefined, subformat: opened.subformat };
     }
-    case 'qcow2':
-      throw new DiskError('UNSUPPORTED', `${name} is a qcow2 image, which the lab cannot open yet: convert it to a fixed VHD or raw image (qemu-img convert -O vpc -o subformat=fixed, or -O raw)`);
+    case 'qcow2': {
+      if (!options.inflate) throw new DiskError('UNSUPPORTED', `${name} is a qcow2 image, and this platform gave the lab no deflate decoder to read it with`);
+      const opened = await openStructuredQcow2(imageFileFromRange(source), { readOnly: true, resolveParent: options.resolveParent, inflate: options.inflate });
+      return { disk: opened.disk, format, detection, vhdFooter: undefined, subformat: opened.subformat };
+    }
   }
 }
 

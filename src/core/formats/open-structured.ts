@@ -1,6 +1,6 @@
 /**
  * `openStructured*`: opens the image formats that need more than a flat file — dynamic and
- * differencing VHD, VHDX (read-only), qcow2 as its reader lands — over the `ImageFile` port, so
+ * differencing VHD, VHDX and qcow2 (both read-only) — over the `ImageFile` port, so
  * the CLI (node:fs) and the page (a dropped File) share one path. A chain (a differencing VHD and
  * its parents) comes back as one LayeredDisk whose layers are the chain's files, child first, so
  * the occupancy map shows which file holds which block.
@@ -18,6 +18,8 @@ import type { ImageFile } from './image-file.ts';
 import type { Layer } from '../layered/layer.ts';
 import { openVhdDynamic } from './vhd/open-dynamic.ts';
 import { openVhdx } from './vhdx/open.ts';
+import { openQcow2 } from './qcow2/open.ts';
+import type { Inflate } from '../ports/inflate.ts';
 
 export interface StructuredOpenOptions {
   readonly readOnly: boolean;
@@ -68,4 +70,21 @@ function vhdxParentCandidates(entries: ReadonlyMap<string, string>): string[] {
   return ['relative_path', 'absolute_win32_path', 'volume_path']
     .map((key) => entries.get(key))
     .filter((v): v is string => v !== undefined && v !== '');
+}
+
+/** qcow2, read-only, with its backing chain; compressed clusters decode through the platform's `inflate`. */
+export async function openStructuredQcow2(file: ImageFile, options: StructuredOpenOptions & { readonly inflate: Inflate }): Promise<StructuredImage> {
+  if (!options.readOnly) throw new DiskError('READ_ONLY', `${file.name}: qcow2 images open read-only (writing qcow2 is not supported yet)`);
+  const resolveParent = options.resolveParent;
+  const chain = [file.name];
+  const disk = await openQcow2(file, {
+    inflate: options.inflate,
+    resolveBacking: async (name) => {
+      if (!resolveParent) throw new DiskError('INVALID_INPUT', `${file.name} has a backing file (${name}) that must be opened with it`);
+      const parent = await resolveParent([name]);
+      chain.push(parent.name);
+      return parent;
+    },
+  });
+  return { disk, warnings: [], subformat: chain.length > 1 ? 'overlay' : 'standalone', chain };
 }
