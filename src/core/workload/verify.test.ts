@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkVerifyBlock, crc32c, fillVerifyBlock } from './verify.ts';
+import { checkVerifyBlock, fillVerifyBlock } from './verify.ts';
+import { crc32c } from '../checksum/crc32c.ts';
 import { Prng } from './prng.ts';
 
 describe('verify blocks', () => {

@@ -16,6 +16,8 @@
  *
  * Errors: none thrown; mismatches are returned as values.
  */
+import { crc32cWithZeroedField } from '../checksum/crc32c.ts';
+
 export const VERIFY_MAGIC = 0x46564c44; // 'DLVF'
 export const VERIFY_HEADER_BYTES = 32;
 /** Generation of a block whose last write failed or was not verifiable: its contents are unknown. */
@@ -31,34 +33,14 @@ export interface VerifyMismatch {
   readonly found: number;
 }
 
-const TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC32C (Castagnoli, as fio's default verify and iSCSI use) of `data`. */
-export function crc32c(data: Uint8Array, crc = 0): number {
-  let c = ~crc >>> 0;
-  for (let i = 0; i < data.length; i++) c = TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
-}
-
 function words(block: Uint8Array): Uint32Array {
   return new Uint32Array(block.buffer, block.byteOffset, block.length >>> 2);
 }
 
-/** CRC32C of a block with its checksum word read as zero. */
+/** CRC32C of a block with its checksum word (bytes 24..27) read as zero. */
 function blockCrc(block: Uint8Array): number {
-  let c = crc32c(block.subarray(0, 24));
-  c = crc32c(ZERO4, c);
-  return crc32c(block.subarray(28), c);
+  return crc32cWithZeroedField(block, 24);
 }
-const ZERO4 = new Uint8Array(4);
 
 /** Fills `block` (4-byte aligned, length a multiple of 512) with a verify header and payload. */
 export function fillVerifyBlock(block: Uint8Array, lba: number, generation: number, seed: number): void {

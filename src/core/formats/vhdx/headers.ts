@@ -13,7 +13,7 @@
  * Errors: DiskError CORRUPT_IMAGE naming the field, or UNSUPPORTED.
  */
 import { DiskError } from '../../disk/errors.ts';
-import { crc32cWithZeroedField } from './crc32c.ts';
+import { crc32cWithZeroedField } from '../../checksum/crc32c.ts';
 import { BAT_REGION_GUID, METADATA_REGION_GUID, guidEqual, guidText } from './guid.ts';
 
 export const KiB = 1024;

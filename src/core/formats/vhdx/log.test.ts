@@ -130,7 +130,7 @@ describe('VHDX log replay', () => {
     const v = new DataView(bad.buffer);
     v.setUint32(4096 + 4092, 9, true);
     v.setUint32(4, 0, true);
-    const { crc32c } = await import('./crc32c.ts');
+    const { crc32c } = await import('../../checksum/crc32c.ts');
     v.setUint32(4, crc32c(bad), true);
     s.built.bytes.set(bad, s.built.logOffset);
     expect((await expectDiskError(openVhdx(memoryImageFile(s.built.bytes)), 'CORRUPT_IMAGE')).field).toBe('log');

@@ -23,7 +23,7 @@
  */
 import { DiskError } from '../../disk/errors.ts';
 import type { ImageFile } from '../image-file.ts';
-import { crc32cWithZeroedField } from './crc32c.ts';
+import { crc32cWithZeroedField } from '../../checksum/crc32c.ts';
 import { guidEqual } from './guid.ts';
 import { corrupt, MiB, type VhdxHeader } from './headers.ts';
 

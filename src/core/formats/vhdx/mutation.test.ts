@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { DiskError } from '../../disk/errors.ts';
 import { pattern } from '../../testing/disk-conformance.ts';
-import { crc32c } from './crc32c.ts';
+import { crc32c } from '../../checksum/crc32c.ts';
 import { openVhdxLayer } from './open.ts';
 import { buildVhdx, memoryImageFile, type BuiltVhdx } from './testing/builder.ts';
 

@@ -10,7 +10,7 @@
  */
 import type { ImageFile } from '../../image-file.ts';
 import { DiskError } from '../../../disk/errors.ts';
-import { crc32c } from '../crc32c.ts';
+import { crc32c } from '../../../checksum/crc32c.ts';
 import {
   BAT_REGION_GUID,
   FILE_PARAMETERS_GUID,
