@@ -7,9 +7,12 @@
  * portable way to ask, and reading the whole image to guess at zeroes would be neither what
  * qemu-img does nor cheap, so we don't. On a file system without hole reporting, qemu-img prints
  * exactly what we print. Human output lists the data extents like qemu-img's does.
+ * Dynamic/differencing VHD, VHDX and qcow2 map from their allocation metadata (map-extents.ts).
  */
 import { openImage } from '../node/open-image.ts';
 import type { CliIo } from './io.ts';
+import { presenceSources, structuredExtents } from './map-extents.ts';
+import { innerDisk } from '../core/disk/open-disk.ts';
 
 export interface MapArgs {
   readonly image: string;
@@ -31,7 +34,12 @@ export async function mapCommand(args: MapArgs, io: CliIo): Promise<number> {
   const image = await openImage(args.image, { format: args.format, readOnly: true });
   try {
     const size = image.disk.sectorCount() * image.disk.sectorSize;
-    const extents: MapExtent[] = size === 0 ? [] : [{ start: 0, length: size, depth: 0, present: true, zero: false, data: true, offset: 0 }];
+    const sources = image.structured && presenceSources(innerDisk(image.structured.disk));
+    const extents: MapExtent[] = sources
+      ? await structuredExtents(sources, image.disk.sectorCount(), image.disk.sectorSize)
+      : size === 0
+        ? []
+        : [{ start: 0, length: size, depth: 0, present: true, zero: false, data: true, offset: 0 }];
     io.stdout(args.output === 'json' ? jsonMap(extents) : humanMap(extents, args.image));
     return 0;
   } finally {

@@ -102,6 +102,11 @@ describe.runIf(hasQemu)('disklab agrees with qemu-img', () => {
     expect(fs.readFileSync(at('q-ours.raw')).equals(fs.readFileSync(at('q-qemu.raw')))).toBe(true);
     const info = JSON.parse((await disklab('info', '--output=json', at('q-top.qcow2'))).out);
     expect(info).toMatchObject({ format: 'qcow2', 'virtual-size': 8 << 20, 'backing-filename': at('q-base.qcow2') });
+    // map: the same extents as qemu-img, except the host offsets we do not report yet.
+    const withoutOffset = (extents: Array<Record<string, unknown>>) => extents.map(({ offset: _offset, compressed: _c, ...rest }) => rest);
+    const ours = JSON.parse((await disklab('map', '--output=json', at('q-top.qcow2'))).out) as Array<Record<string, unknown>>;
+    const theirs = JSON.parse(ok('qemu-img', 'map', '--output=json', at('q-top.qcow2'))) as Array<Record<string, unknown>>;
+    expect(withoutOffset(ours)).toEqual(withoutOffset(theirs));
   });
 
   it('checks qcow2 refcounts with qemu-img check\'s exit codes and counts', async () => {

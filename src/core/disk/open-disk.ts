@@ -16,13 +16,22 @@ import { MAX_EXACT_BYTES, maxSectorsFor, type Disk, type UnmapBehavior, type Wri
 import type { PersistentReservations } from './reservations.ts';
 import { checkRange, isPowerOfTwo } from './range.ts';
 
-const validated = new WeakSet<Disk>();
+/** Each validated wrapper and the disk it guards. */
+const validated = new WeakMap<Disk, Disk>();
 
 export function openDisk(inner: Disk): Disk {
   if (validated.has(inner)) return inner;
   const disk = new ValidatedDisk(inner);
-  validated.add(disk);
+  validated.set(disk, inner);
   return disk;
+}
+
+/**
+ * The disk behind an `openDisk` wrapper (or the disk itself), for tools that inspect what a disk
+ * is (a map of which file holds which block) rather than do I/O: I/O still goes through the gate.
+ */
+export function innerDisk(disk: Disk): Disk {
+  return validated.get(disk) ?? disk;
 }
 
 function validateMetadata(d: Disk): void {
