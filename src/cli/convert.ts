@@ -22,6 +22,8 @@ export interface ConvertArgs {
   readonly outputFormat: string;
   readonly options: readonly string[];
   readonly progress: boolean;
+  /** `--progress=json`: one JSON object per line on stderr (done, total, bytes/s, ETA) instead of the percent line. */
+  readonly progressJson?: boolean;
   readonly force: boolean;
   /** Tests: chunk size, and a hook run after each chunk (it may throw to simulate a failure). */
   readonly chunkBytes?: number;
@@ -44,7 +46,7 @@ export async function convertCommand(args: ConvertArgs, io: CliIo): Promise<numb
   try {
     const bytes = source.disk.sectorCount() * source.disk.sectorSize;
     target = await createImage(temp, format, bytes, { subformat: opts.get('subformat') });
-    const progress = args.progress ? progressPrinter(io) : undefined;
+    const progress = args.progressJson ? jsonProgressPrinter(io) : args.progress ? progressPrinter(io) : undefined;
     progress?.(0, bytes);
     await copyDisk(source.disk, target.disk, {
       chunkBytes: args.chunkBytes,
@@ -56,7 +58,7 @@ export async function convertCommand(args: ConvertArgs, io: CliIo): Promise<numb
     await target.disk.close();
     target = undefined;
     fs.renameSync(temp, args.target);
-    if (args.progress) io.stderr('\n');
+    if (args.progress && !args.progressJson) io.stderr('\n');
     return 0;
   } catch (e) {
     await target?.disk.close().catch(() => undefined);
@@ -67,6 +69,21 @@ export async function convertCommand(args: ConvertArgs, io: CliIo): Promise<numb
     process.off('SIGTERM', onSignal);
     await source.disk.close();
   }
+}
+
+/** Machine-readable progress: a JSON line per whole percent and at the end, for scripts and UIs. */
+function jsonProgressPrinter(io: CliIo): (done: number, total: number) => void {
+  const started = performance.now();
+  let last = -1;
+  return (done, total) => {
+    const pct = total === 0 ? 100 : Math.floor((done / total) * 100);
+    if (pct === last && done !== total) return;
+    last = pct;
+    const seconds = (performance.now() - started) / 1000;
+    const rate = seconds > 0 ? done / seconds : 0;
+    const eta = rate > 0 ? (total - done) / rate : null;
+    io.stderr(`${JSON.stringify({ type: 'progress', done, total, percent: pct, 'bytes-per-second': Math.round(rate), 'eta-seconds': eta === null ? null : Math.round(eta * 10) / 10 })}\n`);
+  };
 }
 
 /** qemu-img's progress line, printed when the whole percent changes and at the end. */

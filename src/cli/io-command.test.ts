@@ -111,3 +111,38 @@ describe('dynamic and differencing VHDs through the CLI', () => {
     expect(r.err).toMatch(/^disklab: .*parent image not found.*gone\.vhd/);
   });
 });
+
+describe('disklab convert --progress=json', () => {
+  it('prints one JSON progress object per line on stderr, ending at 100%', async () => {
+    const src = image(4 << 20);
+    const r = await run('convert', '--progress=json', '-O', 'raw', src, path.join(dir, 'progress.raw'));
+    expect(r.status).toBe(0);
+    const lines = r.err.trim().split('\n').map((l) => JSON.parse(l) as { type: string; done: number; total: number; percent: number });
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.every((l) => l.type === 'progress' && l.total === 4 << 20)).toBe(true);
+    expect(lines.map((l) => l.done)).toEqual([...lines.map((l) => l.done)].sort((a, b) => a - b));
+    expect(lines.at(-1)).toMatchObject({ done: 4 << 20, percent: 100 });
+  });
+});
+
+describe('disklab commit', () => {
+  it('writes the child’s sectors into the parent, so the parent alone reads as the chain did', async () => {
+    const base = path.join(dir, 'commit-base.vhd');
+    const child = path.join(dir, 'commit-child.vhd');
+    await run('create', '-f', 'vhd', '-o', 'subformat=dynamic', base, '8M');
+    await run('io', base, '-c', 'write -P 0x11 0 1M');
+    await run('create', '-f', 'vhd', '-b', base, child);
+    await run('io', child, '-c', 'write -P 0x22 512k 4k', '-c', 'write -P 0x33 5M 1M');
+    const chain = path.join(dir, 'commit-chain.raw');
+    const merged = path.join(dir, 'commit-parent.raw');
+    await run('convert', '-O', 'raw', child, chain);
+    const r = await run('commit', child);
+    expect(r.status).toBe(0);
+    expect(r.out).toBe('Image committed.\n');
+    await run('convert', '-O', 'raw', base, merged);
+    expect(fs.readFileSync(merged).equals(fs.readFileSync(chain))).toBe(true);
+    const refused = await run('commit', base);
+    expect(refused.status).toBe(1);
+    expect(refused.err).toMatch(/needs a differencing VHD.*\[UNSUPPORTED\]/);
+  });
+});

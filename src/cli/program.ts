@@ -15,6 +15,7 @@ import type { CliIo } from './io.ts';
 import { mapCommand } from './map.ts';
 import { ioCommand } from './io-command.ts';
 import { checkCommand } from './check.ts';
+import { commitCommand } from './commit.ts';
 
 const FORMAT_HELP = 'image format: raw, vhd (or vpc), vhdx, qcow2; default: detect by content';
 
@@ -86,14 +87,24 @@ export function buildProgram(io: CliIo, setStatus: (code: number) => void): Comm
     .option('-f, --format <fmt>', `source ${FORMAT_HELP}`)
     .option('-O, --output-format <fmt>', 'target format: raw or vhd (vpc)', 'raw')
     .option('-o, --options <list>', 'target format options, e.g. subformat=fixed', collect)
-    .option('-p, --progress', 'show progress on stderr')
+    .option('-p', 'show progress on stderr, as qemu-img does')
+    .addOption(new Option('--progress <fmt>', 'progress on stderr: human (like -p) or json (one JSON line per percent)').choices(['human', 'json']))
     .option('--force', 'replace an existing target')
     .argument('<source>', 'image to read')
     .argument('<target>', 'image to write (must not exist)')
-    .action(async (source: string, target: string, o: { format?: string; outputFormat: string; options?: string[]; progress?: boolean; force?: boolean }) => {
+    .action(async (source: string, target: string, o: { format?: string; outputFormat: string; options?: string[]; p?: boolean; progress?: 'human' | 'json'; force?: boolean }) => {
       setStatus(
         await convertCommand(
-          { source, target, sourceFormat: o.format, outputFormat: o.outputFormat, options: o.options ?? [], progress: o.progress === true, force: o.force === true },
+          {
+            source,
+            target,
+            sourceFormat: o.format,
+            outputFormat: o.outputFormat,
+            options: o.options ?? [],
+            progress: o.p === true || o.progress !== undefined,
+            progressJson: o.progress === 'json',
+            force: o.force === true,
+          },
           io,
         ),
       );
@@ -125,6 +136,16 @@ export function buildProgram(io: CliIo, setStatus: (code: number) => void): Comm
     .argument('<image>', 'image file')
     .action(async (image: string, o: { format?: string; output: 'human' | 'json' }) => {
       setStatus(await mapCommand({ image, format: o.format, output: o.output }, io));
+    });
+
+  program
+    .command('commit')
+    .description('write a differencing VHD\'s sectors into its parent (the child is kept, like qemu-img commit -d)')
+    .option('-f, --format <fmt>', FORMAT_HELP)
+    .option('-p, --progress', 'show progress on stderr')
+    .argument('<image>', 'the differencing image')
+    .action(async (image: string, o: { format?: string; progress?: boolean }) => {
+      setStatus(await commitCommand({ image, format: o.format, progress: o.progress === true }, io));
     });
 
   program
