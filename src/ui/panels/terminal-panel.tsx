@@ -41,10 +41,10 @@ export function TerminalPanel() {
       scrollback: 2000,
       theme: { background: '#0d1117', foreground: '#e6edf3', red: '#ff7b72' },
     });
-    const fit = new FitAddon();
-    term.loadAddon(fit);
+    const fitAddon = new FitAddon();
+    term.loadAddon(fitAddon);
     term.open(el);
-    fit.fit();
+    fitAddon.fit();
     const editor = new LineEditor(PROMPT);
     termRef.current = { term, editor };
     const record = (text: string, err: boolean) => setLog((l) => [...l, { text, err }].slice(-LOG_LINES));
@@ -87,7 +87,7 @@ export function TerminalPanel() {
       }
       queue = queue.then(() => term.write(editor.redraw()));
     });
-    const observer = new ResizeObserver(() => fit.fit());
+    const observer = new ResizeObserver(() => fitAddon.fit());
     observer.observe(el);
     return () => {
       observer.disconnect();

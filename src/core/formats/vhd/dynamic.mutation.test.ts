@@ -9,6 +9,7 @@ import { VhdDifferencingLayer, VhdDynamicDisk } from './dynamic-disk.ts';
 import { vhdChecksum } from './footer.ts';
 import { MemoryImageFile } from './memory-image-file.ts';
 import { openVhdDynamic } from './open-dynamic.ts';
+import { seededRandom as rng } from '../../testing/seeded-random.ts';
 
 const SIZE = 64 * 1024;
 
@@ -29,17 +30,6 @@ async function pristine(): Promise<{ parent: Uint8Array; child: Uint8Array; expe
   return { parent: parentFile.bytes(), child: childFile.bytes(), expected };
 }
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
 
 /** Re-seals footers and header so a mutation reaches the fields behind the checksums. */
 function reseal(bytes: Uint8Array): void {

@@ -12,6 +12,7 @@ import { imageFileFromSync, type ImageFile } from '../image-file.ts';
 import { createVhdDynamic } from './create-dynamic.ts';
 import { VhdDynamicDisk } from './dynamic-disk.ts';
 import { openVhdDynamic } from './open-dynamic.ts';
+import { seededRandom as rng } from '../../testing/seeded-random.ts';
 
 const hasQemu = spawnSync('qemu-img', ['--version']).status === 0;
 
@@ -29,17 +30,6 @@ const image = (p: string, writable: boolean): ImageFile =>
   imageFileFromSync(new NodeSyncFile(p, { readOnly: !writable }), { name: p, writable });
 
 /** A small deterministic PRNG so a failing case can be replayed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
 
 async function readAll(disk: { sectorCount(): number; read(lba: number, buf: Uint8Array): Promise<void> }): Promise<Uint8Array> {
   const out = new Uint8Array(disk.sectorCount() * 512);

@@ -9,21 +9,11 @@ import { VhdxLayer } from './disk.ts';
 import { VhdxImage } from './image.ts';
 import { openVhdx, openVhdxLayer } from './open.ts';
 import { buildVhdx, memoryImageFile, type BuildBlock } from './testing/builder.ts';
+import { seededRandom as rng } from '../../testing/seeded-random.ts';
 
 const MiB = 1024 * 1024;
 const PARENT_GUID = '0F0E0D0C-0B0A-0908-0706-050403020100';
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
 
 interface Case {
   readonly ss: number;

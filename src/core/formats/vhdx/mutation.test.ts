@@ -11,20 +11,10 @@ import { pattern } from '../../testing/disk-conformance.ts';
 import { crc32c } from '../../checksum/crc32c.ts';
 import { openVhdxLayer } from './open.ts';
 import { buildVhdx, memoryImageFile, type BuiltVhdx } from './testing/builder.ts';
+import { seededRandom as rng } from '../../testing/seeded-random.ts';
 
 const MiB = 1024 * 1024;
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
 
 function seeds(): Array<{ name: string; built: BuiltVhdx }> {
   const dynamic = buildVhdx({

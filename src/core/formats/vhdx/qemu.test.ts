@@ -14,6 +14,7 @@ import { expectDiskError, expectSameBytes } from '../../testing/disk-conformance
 import { imageFileFromSync } from '../image-file.ts';
 import { LOGICAL_SECTOR_SIZE_GUID, METADATA_REGION_GUID, PAGE83_GUID } from './guid.ts';
 import { openVhdx } from './open.ts';
+import { seededRandom as rng } from '../../testing/seeded-random.ts';
 
 function hasQemu(): boolean {
   try {
@@ -35,17 +36,6 @@ const MiB = 1024 * 1024;
 const fresh = (ext: string) => path.join(dir, `i${counter++}.${ext}`);
 
 /** Seeded xorshift32, for reproducible random images. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
 
 function create(size: number, opts: string[] = []): string {
   const p = fresh('vhdx');
