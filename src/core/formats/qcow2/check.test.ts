@@ -10,17 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NodeSyncFile } from '../../../node/node-sync-file.ts';
 import { imageFileFromSync } from '../image-file.ts';
 import { checkQcow2, type Qcow2CheckResult } from './check.ts';
+import { qemuToolsAvailable } from '../../../node/qemu-tools.ts';
 
-function probe(): boolean {
-  try {
-    execFileSync('qemu-img', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const hasQemu = probe();
-if (!hasQemu && process.env.CI === 'true') throw new Error('qemu-img/qemu-io are required on CI (install qemu-utils)');
+const hasQemu = qemuToolsAvailable();
 
 const dir = hasQemu ? mkdtempSync(join(tmpdir(), 'qcow2-check-')) : '';
 afterAll(() => {

@@ -16,17 +16,9 @@ import type { ImageFile } from '../image-file.ts';
 import { SectorBitmap } from '../../layered/sector-bitmap.ts';
 import { checkQcow2 } from './check.ts';
 import { openQcow2Layer } from './open.ts';
+import { qemuToolsAvailable } from '../../../node/qemu-tools.ts';
 
-function probe(): boolean {
-  try {
-    execFileSync('qemu-img', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const hasQemu = probe();
-if (!hasQemu && process.env.CI === 'true') throw new Error('qemu-img/qemu-io are required on CI (install qemu-utils)');
+const hasQemu = qemuToolsAvailable();
 
 function memoryImage(bytes: Uint8Array, name: string): ImageFile {
   return {

@@ -17,18 +17,9 @@ import { describeDiskConformance, expectDiskError, expectSameBytes } from '../..
 import { SectorBitmap } from '../../layered/sector-bitmap.ts';
 import type { Disk } from '../../disk/disk.ts';
 import { openQcow2, openQcow2Layer } from './open.ts';
+import { qemuToolsAvailable } from '../../../node/qemu-tools.ts';
 
-function probe(): boolean {
-  try {
-    execFileSync('qemu-img', ['--version'], { stdio: 'ignore' });
-    execFileSync('qemu-io', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const hasQemu = probe();
-if (!hasQemu && process.env.CI === 'true') throw new Error('qemu-img/qemu-io are required on CI (install qemu-utils)');
+const hasQemu = qemuToolsAvailable();
 
 const img = (...args: string[]): string => execFileSync('qemu-img', args, { encoding: 'utf8' });
 const io = (path: string, ...cmds: string[]): void => {

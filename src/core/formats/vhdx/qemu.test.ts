@@ -15,19 +15,9 @@ import { imageFileFromSync } from '../image-file.ts';
 import { LOGICAL_SECTOR_SIZE_GUID, METADATA_REGION_GUID, PAGE83_GUID } from './guid.ts';
 import { openVhdx } from './open.ts';
 import { seededRandom as rng } from '../../testing/seeded-random.ts';
+import { qemuToolsAvailable } from '../../../node/qemu-tools.ts';
 
-function hasQemu(): boolean {
-  try {
-    execFileSync('qemu-img', ['--version'], { stdio: 'ignore' });
-    execFileSync('qemu-io', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const haveQemu = hasQemu();
-if (!haveQemu && process.env.CI === 'true') throw new Error('qemu-img/qemu-io are required in CI for the VHDX oracle tests');
+const haveQemu = qemuToolsAvailable();
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-vhdx-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
