@@ -4,7 +4,11 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
-const fencedImports = ['react', 'react-dom', 'react/*', 'comlink', '@xterm/*', 'node:*', 'fs', 'path', 'os', 'crypto', 'zlib'];
+// Patterns for package families; bare Node module names go in `paths` so that they match exactly
+// (a pattern 'crypto' would also fence core's own ./crypto/ folder).
+const fencedPatterns = ['react', 'react-dom', 'react/*', 'comlink', '@xterm/*', 'node:*'];
+const fencedNames = ['fs', 'path', 'os', 'crypto', 'zlib'];
+const fenceMessage = 'src/core is pure: talk to the platform through a port in src/core/ports.';
 
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', '.tsbuild', 'test-results', 'playwright-report', 'crates/*/target', 'bench/results.json'] },
@@ -32,7 +36,7 @@ export default tseslint.config(
     files: ['src/core/**/*.ts'],
     ignores: ['src/core/**/*.test.ts', 'src/core/testing/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: fencedImports, message: 'src/core is pure: talk to the platform through a port in src/core/ports.' }] }],
+      'no-restricted-imports': ['error', { paths: fencedNames.map((name) => ({ name, message: fenceMessage })), patterns: [{ group: fencedPatterns, message: fenceMessage }] }],
       'no-restricted-globals': ['error', 'window', 'document', 'navigator', 'self', 'location', 'fetch', 'process', 'Buffer', 'require'],
     },
   },

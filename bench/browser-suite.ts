@@ -25,6 +25,8 @@ const PAIRS: readonly { subject: string; baseline: string; description: string; 
   { subject: 'controller-filedisk-opfs-4k-randread-qd32', baseline: 'raw-opfs-4k-randread', description: 'FileDisk on OPFS through the controller, QD32, vs a bare sync access handle', target: 0.5 },
   { subject: 'controller-filedisk-opfs-1m-seqread', baseline: 'raw-opfs-1m-seqread', description: 'FileDisk on OPFS through the controller, 1 MiB sequential reads QD4, vs a bare sync access handle', target: 0.8 },
   { subject: 'controller-filedisk-opfs-1m-seqwrite', baseline: 'raw-opfs-1m-seqwrite', description: 'FileDisk on OPFS through the controller, 1 MiB sequential writes QD4, vs a bare sync access handle' },
+  { subject: 'xts-wasm-encrypt-4k', baseline: 'xts-noble-encrypt-4k', description: 'XTS-AES-256 encrypt, 16 MiB of 4 KiB sectors: crates/xts wasm (constant-time, simd128) vs a JS XTS on @noble/ciphers AES, same page (issue target: 250 MB/s absolute)' },
+  { subject: 'xts-wasm-decrypt-4k', baseline: 'xts-noble-decrypt-4k', description: 'XTS-AES-256 decrypt, 16 MiB of 4 KiB sectors: crates/xts wasm (constant-time, simd128) vs a JS XTS on @noble/ciphers AES, same page (issue target: 250 MB/s absolute)' },
   { subject: 'controller-layered-ram-over-opfs-4k-randread-qd32', baseline: 'controller-filedisk-opfs-4k-randread-qd32', description: 'RAM layer over OPFS through the controller, QD32 (all reads fall through), vs FileDisk alone (peer)' },
 ];
 
@@ -42,7 +44,9 @@ export async function browserBenchmarks(): Promise<BenchResult[]> {
     page.on('console', (m) => {
       if (m.type() === 'error') process.stderr.write(`bench page: ${m.text()} ${m.location().url}\n`);
     });
-    await page.goto(`http://127.0.0.1:${PORT}/bench/browser/index.html`);
+    // BENCH_BROWSER_ONLY=xts measures only the XTS figures (a quick look without the OPFS runs).
+    const xtsOnly = process.env['BENCH_BROWSER_ONLY'] === 'xts';
+    await page.goto(`http://127.0.0.1:${PORT}/bench/browser/index.html${xtsOnly ? '?xts-only' : ''}`);
     const timeout = Number(process.env['BENCH_BROWSER_TIMEOUT_MS'] ?? 300_000);
     const handle = await page
       .waitForFunction(() => (globalThis as { benchResults?: unknown }).benchResults, undefined, { timeout })
@@ -52,7 +56,7 @@ export async function browserBenchmarks(): Promise<BenchResult[]> {
       });
     const results = (await handle.jsonValue()) as { figures: BrowserFigure[]; error?: string };
     if (results.error) throw new Error(`browser benchmarks failed: ${results.error}`);
-    return pair(results.figures);
+    return pair(results.figures, xtsOnly);
   } finally {
     await context.close();
     await server.close();
@@ -60,10 +64,10 @@ export async function browserBenchmarks(): Promise<BenchResult[]> {
   }
 }
 
-function pair(figures: readonly BrowserFigure[]): BenchResult[] {
+function pair(figures: readonly BrowserFigure[], xtsOnly = false): BenchResult[] {
   const byName = new Map(figures.map((f) => [f.name, f]));
   const round = (n: number) => Math.round(n * 100) / 100;
-  return PAIRS.map(({ subject, baseline, description, target }) => {
+  return PAIRS.filter((p) => !xtsOnly || p.subject.startsWith('xts-')).map(({ subject, baseline, description, target }) => {
     const s = byName.get(subject);
     const b = byName.get(baseline);
     if (!s || !b) throw new Error(`browser benchmarks: missing figure ${s ? baseline : subject}`);

@@ -16,6 +16,9 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   ['file disk', fileDiskBenchmarks],
   ['layered disk', layeredDiskBenchmarks],
   ['image formats vs qemu-img', formatBenchmarks],
+  ['block jobs', async () => (await import('./node-jobs.ts')).jobBenchmarks()],
+  ['http range source vs plain fetch (loopback)', async () => (await import('./node-http.ts')).httpBenchmarks()],
+  ['XTS-AES-256: wasm vs @noble/ciphers vs OpenSSL', async () => (await import('./node-xts.ts')).xtsBenchmarks()],
   ['in-browser (Chromium, persistent profile)', browserBenchmarks],
 ];
 

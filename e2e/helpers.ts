@@ -2,13 +2,13 @@
  * Typed helpers for the e2e specs: locators for the page's panels by role and test id, page and
  * panel screenshots into test-results/screenshots/ (kept after the run; Playwright's own outputDir
  * is cleared at each start), dropping files on the page, driving the terminal and the controller,
- * and reading the data the panels expose.
+ * and reading the data the panels expose (occupancy, image chains, partitions).
  */
 import { expect, test as base, type Locator, type Page } from '@playwright/test';
 
 export type CheckId = 'cross-origin-isolated' | 'opfs-sync-handle' | 'atomics-wait-async';
 export type CheckStatus = 'pending' | 'pass' | 'fail';
-export type PanelName = 'stack' | 'occupancy' | 'controller' | 'latency' | 'hex' | 'terminal' | 'open' | 'images';
+export type PanelName = 'stack' | 'occupancy' | 'controller' | 'latency' | 'hex' | 'terminal' | 'open' | 'images' | 'partitions';
 
 export const SCREENSHOT_DIR = 'test-results/screenshots';
 
@@ -163,4 +163,82 @@ export async function hexSector(page: Page, lba: number): Promise<{ hex: string;
   const dump = hex.getByTestId('hex-dump');
   await expect(dump).toHaveAttribute('data-lba', String(lba));
   return { hex: (await dump.getAttribute('data-hex')) ?? '', source: (await dump.getAttribute('data-source')) ?? '' };
+}
+
+/** The active stack's image chain files as the stack panel lists them, child first. */
+export async function chainFiles(page: Page): Promise<string[]> {
+  return panel(page, 'stack').getByTestId('chain-file').evaluateAll((items) => items.map((i) => i.getAttribute('data-file') ?? ''));
+}
+
+export interface OccupancyRow {
+  readonly index: number;
+  readonly name: string;
+  /** The chain file the row is, or '' for a layer that is not one (the RAM diff). */
+  readonly file: string;
+  readonly sectors: number;
+}
+
+/** The occupancy panel's per-layer rows (one per chain file, plus the RAM diff), top first. */
+export async function occupancyRows(page: Page): Promise<OccupancyRow[]> {
+  return panel(page, 'occupancy').getByTestId('occupancy-row').evaluateAll((rows) =>
+    rows.map((r) => ({
+      index: Number(r.getAttribute('data-layer-index')),
+      name: r.getAttribute('data-name') ?? '',
+      file: r.getAttribute('data-file') ?? '',
+      sectors: Number(r.getAttribute('data-sectors')),
+    })),
+  );
+}
+
+/** The prompt shown when a chain's parent is missing. */
+export function missingParentPrompt(page: Page): Locator {
+  return panel(page, 'open').getByTestId('missing-parent');
+}
+
+/** Picks `file` in the missing-parent prompt's "choose parent <wanted>" input. */
+export async function chooseParent(page: Page, wanted: string, file: { name: string; data: Buffer }): Promise<void> {
+  await missingParentPrompt(page).getByLabel(`choose parent ${wanted}`).setInputFiles({ name: file.name, mimeType: 'application/octet-stream', buffer: file.data });
+}
+
+export interface PartitionRow {
+  readonly index: number;
+  readonly start: number;
+  readonly sectors: number;
+  readonly type: string;
+  readonly bootable: boolean;
+}
+
+/** The partition panel's rows (waits for a table to be shown). */
+export async function partitionRows(page: Page): Promise<{ scheme: string; rows: PartitionRow[] }> {
+  const table = panel(page, 'partitions').getByTestId('partition-table');
+  await expect(table).toBeVisible();
+  const rows = await table.getByTestId('partition-row').evaluateAll((trs) =>
+    trs.map((r) => ({
+      index: Number(r.getAttribute('data-index')),
+      start: Number(r.getAttribute('data-start')),
+      sectors: Number(r.getAttribute('data-sectors')),
+      type: r.getAttribute('data-type') ?? '',
+      bootable: r.getAttribute('data-bootable') === 'true',
+    })),
+  );
+  return { scheme: (await table.getAttribute('data-scheme')) ?? '', rows };
+}
+
+/** Adds an encryption layer from the stack panel's form with a passphrase, new (formats a header) or existing (opens it). */
+export async function addPassphraseEncryption(page: Page, mode: 'new' | 'existing', passphrase: string): Promise<void> {
+  const form = panel(page, 'stack').getByTestId('crypt-form');
+  await form.getByLabel('Encryption key').selectOption(mode === 'new' ? 'new-passphrase' : 'passphrase');
+  await form.getByLabel('Passphrase').fill(passphrase);
+  await form.getByRole('button', { name: 'Add encryption' }).click();
+  // PBKDF2 with 600,000 iterations runs first: wait for the button to come back.
+  await expect(form.getByRole('button', { name: 'Add encryption' })).toBeEnabled({ timeout: 30_000 });
+}
+
+/** Chooses the hex view's level on a stack with an encryption layer, and returns the dump shown. */
+export async function hexLevel(page: Page, level: 'plaintext' | 'ciphertext'): Promise<Locator> {
+  const hex = panel(page, 'hex');
+  await hex.getByTestId('hex-level').getByLabel(level === 'plaintext' ? /plaintext/ : /ciphertext/).check();
+  const dump = hex.getByTestId('hex-dump');
+  await expect(dump).toHaveAttribute('data-view', level === 'plaintext' ? 'top' : 'below-crypt');
+  return dump;
 }

@@ -4,6 +4,9 @@
  *
  *   1. typecheck   tsc -b                 (a failure counts as 1 failed)
  *   2. lint        eslint .               (a failure counts as 1 failed)
+ *   2b. wasm       scripts/build-wasm.sh --check: the committed xts.wasm equals a fresh build
+ *                  (a gate like lint; without Debian's wasm32 toolchain it is skipped, except on
+ *                  CI, where .ci/run installs the toolchain and a missing one fails)
  *   3. unit        vitest run             (each test counts; JSON report read for the numbers)
  *   4. e2e         playwright test        (each test counts; JSON report read for the numbers)
  *
@@ -14,7 +17,7 @@
  * Node built-ins only, so it works straight after `npm ci`.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,8 +39,13 @@ function bin(pkg, name) {
 
 /** Runs `node <script> ...args` with the console inherited; resolves to the exit code (null on a signal). */
 function run(script, args, env = {}) {
+  return runProgram(process.execPath, [script, ...args], env);
+}
+
+function runProgram(program, args, env = {}) {
+  const script = args[0] ?? program;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [script, ...args], {
+    const child = spawn(program, args, {
       cwd: root,
       stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, ...env },
@@ -109,9 +117,22 @@ async function e2eStage() {
   return { passed, failed, counted: true };
 }
 
+/** Debian's wasm32 standard library: what scripts/build-wasm.sh needs (see DEVELOPERS.md). */
+const WASM_STD = '/usr/lib/rustlib/wasm32-unknown-unknown';
+
+async function wasmStage() {
+  if (!existsSync(WASM_STD) && process.env.CI !== 'true') {
+    console.log(`test-all: wasm check skipped: no ${WASM_STD} (apt-get install rustc cargo libstd-rust-dev-wasm32); CI runs it`);
+    return { passed: 0, failed: 0, counted: false };
+  }
+  const code = await runProgram('bash', [path.join(root, 'scripts', 'build-wasm.sh'), '--check']);
+  return code === 0 ? { passed: 1, failed: 0, counted: false } : { passed: 0, failed: 1, counted: false };
+}
+
 const stages = [
   { name: 'typecheck', run: () => wholeStage(bin('typescript', 'tsc'), ['-b']) },
   { name: 'lint', run: () => wholeStage(bin('eslint', 'eslint'), ['.']) },
+  { name: 'wasm', run: wasmStage },
   { name: 'unit', run: unitStage },
   { name: 'e2e', run: e2eStage },
 ];

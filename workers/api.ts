@@ -18,6 +18,13 @@ import type { ControllerBuffers } from '../src/core/controller/layout.ts';
 import type { ControllerStatsSnapshot } from '../src/core/controller/stats.ts';
 import type { JobSpec } from '../src/core/workload/job.ts';
 import type { WorkloadResult } from '../src/core/workload/results.ts';
+import type { ParentProbe } from '../src/core/formats/open-source.ts';
+import type { PartitionTable } from '../src/core/formats/partitions/partition-table.ts';
+import type { JobsApi, StorageApi } from './storage-api.ts';
+import type { UrlCacheApi } from './url-cache-api.ts';
+import type { ReservationType } from '../src/core/disk/reservations.ts';
+
+export type { ParentProbe, PartitionTable };
 
 export type StackId = string;
 
@@ -35,6 +42,8 @@ export interface StackNode {
   readonly bytesPresent?: number;
   /** For layers: index in the layered disk, top = 0 (the occupancy map's row). */
   readonly layerIndex?: number;
+  /** For a layer that is one file of an image chain (differencing VHD/VHDX, qcow2 backing): its file name. */
+  readonly file?: string;
   /** True for overlays added on the live stack (RAM diff, delay, fault): they can be removed. */
   readonly removable: boolean;
   readonly children: readonly StackNode[];
@@ -46,6 +55,8 @@ export interface LayerSummary {
   readonly bytesPresent: number;
   /** Sectors this layer served to reads since the stack opened (per-layer attribution). */
   readonly servedSectors: number;
+  /** The chain file this layer is, when it is one (see StackNode.file). */
+  readonly file?: string;
 }
 
 export interface StackInfo {
@@ -67,13 +78,55 @@ export interface StackInfo {
    * when the layers change, so use the one from the latest StackInfo.
    */
   readonly attribution?: SharedArrayBuffer;
+  /**
+   * The top-most encryption layer, when the stack has one on its decorator path (what the hex
+   * view's "below the encryption" choice reads under). Never any key material.
+   */
+  readonly crypt?: CryptInfo;
+}
+
+export interface CryptInfo {
+  readonly nodeId: string;
+  readonly label: string;
+  /** 'aes-xts-plain64'. */
+  readonly cipher: string;
+  /** Inner sectors before the encrypted data (the 4 KiB passphrase header), 0 for a key file. */
+  readonly dataOffsetSectors: number;
+  /** The tweak of the encrypted disk's sector 0, decimal. */
+  readonly ivOffset: string;
 }
 
 /** What can be added on a live stack, on top of what is there. */
 export type OverlaySpec =
   | { readonly kind: 'ram-diff' }
   | { readonly kind: 'delay'; readonly readUs: number; readonly writeUs: number }
-  | { readonly kind: 'fault'; readonly rules: readonly FaultRuleData[] };
+  | { readonly kind: 'fault'; readonly rules: readonly FaultRuleData[] }
+  /**
+   * XTS-AES-256 (dm-crypt aes-xts-plain64) over what is there. The key comes in the separate
+   * `OverlaySecret` argument of `addOverlay`, never in this spec (which the worker keeps):
+   * - 'passphrase' + `create`: writes a new 4 KiB Disk Lab crypt header (PBKDF2-SHA256) at sector
+   *   0 of what is below, destroying what was there; over a read-only stack a RAM diff is added
+   *   first, as its own removable overlay, to take the header and the ciphertext.
+   * - 'passphrase' without `create`: opens the header below; a wrong passphrase is refused with
+   *   DiskConfigError('INVALID_PARAMETER', field 'passphrase'), no header is CORRUPT_IMAGE.
+   * - 'key-file': a 64-byte key, no header (plain dm-crypt); `ivOffset` (decimal or 0x) is the
+   *   tweak of sector 0. A passphrase header records its own IV offset.
+   */
+  | { readonly kind: 'crypt'; readonly key: 'passphrase' | 'key-file'; readonly create?: boolean; readonly ivOffset?: string };
+
+/**
+ * The secret of a crypt overlay, sent once beside its OverlaySpec: the worker derives or checks
+ * the key, keeps only the cipher (which wipes it when the layer goes), zeroes a key file's bytes
+ * and never returns any of it. The page should transfer a key file's buffer so it keeps no copy.
+ */
+export type OverlaySecret = { readonly passphrase: string } | { readonly keyFile: Uint8Array };
+
+/**
+ * Which level of the stack the hex view reads: 'top' is what the guest sees; 'below-crypt' is
+ * the disk under the top-most encryption layer (ciphertext), at the sectors that hold the top's
+ * sectors (LBA + the layer's data offset), so the two views show the same sectors side by side.
+ */
+export type SectorView = 'top' | 'below-crypt';
 
 export interface OccupancyRequest {
   readonly buckets: number;
@@ -95,6 +148,10 @@ export interface SectorDump {
   /** Per sector: the index of the layer that supplied it, -1 when no layer had it (zero-filled), or -2 when the stack is not layered. */
   readonly sourceLayer: Int16Array;
   readonly layerNames: readonly string[];
+  /** The level read (see SectorView). */
+  readonly view: SectorView;
+  /** The LBA read on the level below the encryption (`lba` + its data offset), for 'below-crypt'. */
+  readonly innerLba?: number;
 }
 
 export interface ImageEntry {
@@ -120,16 +177,47 @@ export interface ControllerOptions {
   readonly guestMemoryBytes?: number;
 }
 
-export interface DiskWorkerApi {
+/**
+ * A SCSI-3 persistent-reservation command, or a read/write, issued as one emulated host against a
+ * stack (src/core/decorators/reservations-disk.ts over the stack's disk). Keys are decimal or 0x
+ * strings (64-bit). 'register' registers (or changes) the host's key, ignoring any existing one.
+ */
+export type ReservationOp =
+  | { readonly op: 'register'; readonly key: string }
+  | { readonly op: 'reserve' | 'release'; readonly key: string; readonly type: ReservationType }
+  | { readonly op: 'preempt'; readonly key: string; readonly preemptKey: string; readonly type: ReservationType }
+  | { readonly op: 'read' | 'write'; readonly lba: number; readonly count: number }
+  | { readonly op: 'report' };
+
+export interface ReservationOutcome {
+  /** False when the command failed; `code` is then the DiskError code (e.g. RESERVATION_CONFLICT). */
+  readonly ok: boolean;
+  readonly code?: string;
+  readonly message: string;
+  readonly generation: number;
+  readonly registrations: readonly { readonly hostId: string; readonly key: string }[];
+  readonly reservation?: { readonly holder: string | undefined; readonly holderKey: string; readonly type: ReservationType };
+}
+
+/** Persistent layers, renames and block jobs are declared in storage-api.ts. */
+export interface DiskWorkerApi extends StorageApi, JobsApi, UrlCacheApi {
   openStack(spec: DiskSpec, name: string): Promise<StackInfo>;
   closeStack(id: StackId): Promise<void>;
   stackInfo(id: StackId): Promise<StackInfo>;
-  addOverlay(id: StackId, overlay: OverlaySpec): Promise<StackInfo>;
+  /** `secret` is required for a crypt overlay and refused for any other (see OverlaySecret). */
+  addOverlay(id: StackId, overlay: OverlaySpec, secret?: OverlaySecret): Promise<StackInfo>;
   removeOverlay(id: StackId, nodeId: string): Promise<StackInfo>;
   occupancy(id: StackId, request: OccupancyRequest): Promise<Occupancy>;
-  readSectors(id: StackId, lba: number, count: number): Promise<SectorDump>;
+  /** `view` defaults to 'top'; 'below-crypt' on a stack with no encryption layer is INVALID_INPUT. */
+  readSectors(id: StackId, lba: number, count: number, view?: SectorView): Promise<SectorDump>;
   /** One line of the qemu-io-like language (src/core/shell) against the stack. */
   runShell(id: StackId, line: string): Promise<ShellResult>;
+  /** The MBR/GPT partition table of what the stack's guest sees (scheme 'none' when there is none; problems are warnings). */
+  partitionTable(id: StackId): Promise<PartitionTable>;
+  /** Which parent an image file names (differencing VHD/VHDX, qcow2 overlay), opening no parent: for sorting dropped files into chains. */
+  imageParents(blob: Blob, name: string): Promise<ParentProbe>;
+  /** A persistent-reservation command as `hostId` on the stack (see ReservationOp); a refused command resolves with ok false. */
+  reservation(id: StackId, hostId: string, op: ReservationOp): Promise<ReservationOutcome>;
 
   listImages(): Promise<ImageEntry[]>;
   createImage(name: string, sizeBytes: number, format: 'raw' | 'vhd'): Promise<ImageEntry>;

@@ -11,6 +11,12 @@
  *   refreshed on every StackInfo and on a short timer while a controller is attached, so the page
  *   reads it each animation frame. A buffer is replaced only when the layers outgrow it.
  * - Occupancy maps and sector dumps are transferred, not copied.
+ * - Chains: a `blob` spec carries its parent files; `imageParents` tells the page which parent a
+ *   dropped file names, so it can sort several dropped files into chains before opening them.
+ * - Encryption: crypt specs and crypt overlays get their cipher from platform/xts-wasm.ts (the
+ *   wasm module is fetched and compiled once per worker). Secrets arrive once, beside an
+ *   overlay spec or inside a spec given to `openStack`, and stay here inside ciphers: stacks keep
+ *   their specs redacted, so nothing this worker returns carries a key (see api.ts OverlaySecret).
  * - Errors reach the page as real DiskError / DiskConfigError instances (comlink-errors.ts).
  *
  * Errors: an unknown stack id is DiskError('INVALID_INPUT'); everything else is the error of the
@@ -20,14 +26,22 @@ import { expose, releaseProxy, transfer } from 'comlink';
 import { DiskError } from '../src/core/disk/errors.ts';
 import { attributionCapacity, createAttributionBuffer, writeAttribution } from '../src/core/layered/attribution-buffer.ts';
 import type { SpecPlatform } from '../src/core/resolve-spec.ts';
-import type { DiskWorkerApi, StackId, StackInfo } from './api.ts';
+import { probeParents } from '../src/core/formats/open-source.ts';
+import type { DiskWorkerApi, ReservationOp, ReservationOutcome, StackId, StackInfo } from './api.ts';
 import { registerErrorHandlers } from './comlink-errors.ts';
 import { StackControllers } from './controller/stack-controllers.ts';
 import { browserInflate } from './platform/browser-inflate.ts';
+import { browserHttpFetch } from './platform/browser-http-fetch.ts';
+import { opfsUrlCacheFiles } from './platform/http-url-cache.ts';
+import { UrlSources } from './stack/url-sources.ts';
 import { BlobRangeSource } from './platform/blob-range-source.ts';
 import { createImage, deleteImage, importImage, listImages } from './platform/opfs-images.ts';
 import { OpfsSyncFile } from './platform/opfs-sync-file.ts';
+import { browserXtsCipher } from './platform/xts-wasm.ts';
 import { LiveStack } from './stack/live-stack.ts';
+import { JobRegistry } from './jobs/job-registry.ts';
+import { deleteLayer, listLayers, openLayerFiles, renameImage, renameLayer, resetLayer, setSimulatedQuota } from './platform/opfs-layers.ts';
+import { ReservationsDisk } from '../src/core/decorators/reservations-disk.ts';
 
 registerErrorHandlers();
 
@@ -35,12 +49,20 @@ const platform: SpecPlatform = {
   openFile: (path, { readOnly }) => OpfsSyncFile.open(path, { readOnly }),
   blobSource: (blob, name) => new BlobRangeSource(blob, name),
   inflate: browserInflate,
+  cipher: browserXtsCipher,
+  openLayerFiles,
+  http: { fetch: browserHttpFetch, cacheFiles: opfsUrlCacheFiles },
 };
+
+/** URL disks per stack, for `urlSources` (statistics and cached chunks). */
+const urlSources = new UrlSources();
 
 interface Entry {
   readonly stack: LiveStack;
   readonly controllers: StackControllers;
   attribution?: SharedArrayBuffer;
+  /** Persistent reservations over the stack, made on the first `reservation` call. */
+  reservations?: ReservationsDisk;
 }
 
 const stacks = new Map<StackId, Entry>();
@@ -89,10 +111,56 @@ function entry(id: StackId): Entry {
   return e;
 }
 
+/** One reservation command as `hostId`; failures become the outcome (the lessons show RESERVATION CONFLICT). */
+async function reservationCall(e: Entry, hostId: string, op: ReservationOp): Promise<ReservationOutcome> {
+  const pr = (e.reservations ??= new ReservationsDisk(e.stack.switchable));
+  const view = pr.forHost(hostId);
+  let outcome: { ok: boolean; code?: string; message: string };
+  try {
+    const r = view.reservations!;
+    switch (op.op) {
+      case 'register': await r.register(0n, BigInt(op.key), { ignoreExisting: true }); break;
+      case 'reserve': await r.reserve(BigInt(op.key), op.type); break;
+      case 'release': await r.release(BigInt(op.key), op.type); break;
+      case 'preempt': await r.preempt(BigInt(op.key), BigInt(op.preemptKey), op.type); break;
+      case 'read': await view.read(op.lba, new Uint8Array(op.count * view.sectorSize)); break;
+      case 'write': await view.write(op.lba, new Uint8Array(op.count * view.sectorSize).fill(0x50)); break;
+      case 'report': break;
+    }
+    outcome = { ok: true, message: `${hostId}: ${op.op} done` };
+  } catch (error) {
+    const code = error instanceof DiskError ? error.code : error instanceof SyntaxError ? 'INVALID_INPUT' : 'IO';
+    outcome = { ok: false, code, message: `${hostId}: ${op.op} failed: ${code}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const report = pr.report();
+  const holder = report.reservation && report.registrations.find((g) => g.key === report.reservation!.holderKey)?.hostId;
+  return {
+    ...outcome,
+    generation: report.generation,
+    registrations: report.registrations.map((g) => ({ hostId: g.hostId, key: `0x${g.key.toString(16)}` })),
+    ...(report.reservation && { reservation: { holder, holderKey: `0x${report.reservation.holderKey.toString(16)}`, type: report.reservation.type } }),
+  };
+}
+
+const jobs = new JobRegistry((id) => entry(id).stack);
+
 const api = {
+  ...jobs.api(),
+  listLayers: () => listLayers(),
+  deleteLayer: (name) => deleteLayer(name),
+  resetLayer: (name) => resetLayer(name),
+  renameLayer: (from, to) => renameLayer(from, to),
+  renameImage: (from, to) => renameImage(from, to),
+  async setSimulatedQuota(bytes) {
+    setSimulatedQuota(bytes);
+  },
+
   async openStack(spec, name) {
     const id = `stack-${nextId++}`;
-    const stack = await LiveStack.open(id, name, spec, platform);
+    const stack = await LiveStack.open(id, name, spec, urlSources.platformFor(platform, id)).catch((error: unknown) => {
+      urlSources.forget(id); // a URL disk opened before a later part failed was closed with the rest
+      throw error;
+    });
     const e: Entry = { stack, controllers: new StackControllers(stack.switchable, name) };
     stacks.set(id, e);
     return withAttribution(e, stack.info());
@@ -100,7 +168,9 @@ const api = {
 
   async closeStack(id) {
     const { stack, controllers } = entry(id);
+    await jobs.stackClosing(id);
     stacks.delete(id);
+    urlSources.forget(id);
     setAttached(id, false);
     try {
       await controllers.close();
@@ -114,9 +184,9 @@ const api = {
     return withAttribution(e, e.stack.info());
   },
 
-  async addOverlay(id, overlay) {
+  async addOverlay(id, overlay, secret) {
     const e = entry(id);
-    return withAttribution(e, await e.stack.addOverlay(overlay));
+    return withAttribution(e, await e.stack.addOverlay(overlay, secret));
   },
 
   async removeOverlay(id, nodeId) {
@@ -129,12 +199,24 @@ const api = {
     return transfer(occupancy, occupancy.layers.map((l) => l.map.buffer));
   },
 
-  async readSectors(id, lba, count) {
-    const dump = await entry(id).stack.readSectors(lba, count);
+  async readSectors(id, lba, count, view) {
+    const dump = await entry(id).stack.readSectors(lba, count, view);
     return transfer(dump, [dump.data.buffer, dump.sourceLayer.buffer]);
   },
 
   runShell: (id, line) => entry(id).stack.runShell(line),
+
+  async urlSources(id) {
+    entry(id);
+    const list = await urlSources.info(id);
+    return transfer(list, list.flatMap((u) => [u.memory.buffer, ...(u.persistent.map ? [u.persistent.map.buffer] : [])]));
+  },
+
+  partitionTable: (id) => entry(id).stack.partitionTable(),
+
+  reservation: (id, hostId, op) => reservationCall(entry(id), hostId, op),
+
+  imageParents: (blob, name) => probeParents(new BlobRangeSource(blob, name), { inflate: browserInflate }),
 
   listImages: () => listImages(),
   createImage: (name, sizeBytes, format) => createImage(name, sizeBytes, format),

@@ -2,7 +2,8 @@
  * The in-browser benchmark page. In one run it measures the raw platform (a bare OPFS sync access
  * handle in a worker) and the same work through the lab's real workers: the disk worker serving
  * an NVMe-shaped controller over FileDisk-on-OPFS, a RAM disk, and a RAM layer over OPFS, driven by
- * the guest worker's fio-like jobs. Figures land in `window.benchResults`; the Node side
+ * the guest worker's fio-like jobs; and XTS-AES-256 throughput of the wasm module beside a JS XTS
+ * on @noble/ciphers (xts-bench.worker.ts), run first in a worker of its own. Figures land in `window.benchResults`; the Node side
  * (bench/browser-suite.ts) turns them into ratios.
  */
 import { wrap, type Remote } from 'comlink';
@@ -44,6 +45,23 @@ async function rawOpfs(): Promise<RawOpfsResult> {
       worker.onmessage = (e: MessageEvent<{ ok: boolean; result?: RawOpfsResult; error?: string }>) =>
         e.data.ok && e.data.result ? resolve(e.data.result) : reject(new Error(e.data.error));
       worker.postMessage(request);
+    });
+  } finally {
+    worker.terminate();
+  }
+}
+
+/** The XTS figures from xts-bench.worker.ts (its messages: `{ log }` lines, then `{ figures }` or `{ error }`). */
+async function xtsFigures(): Promise<BrowserFigure[]> {
+  const worker = new Worker(new URL('./xts-bench.worker.ts', import.meta.url), { type: 'module' });
+  try {
+    return await new Promise<BrowserFigure[]>((resolve, reject) => {
+      worker.onmessage = (e: MessageEvent<{ log?: string; figures?: BrowserFigure[]; error?: string }>) => {
+        if (e.data.log !== undefined) log(e.data.log);
+        else if (e.data.figures) resolve(e.data.figures);
+        else reject(new Error(e.data.error ?? 'xts bench worker: no result'));
+      };
+      worker.onerror = (e) => reject(new Error(`xts bench worker: ${e.message}`));
     });
   } finally {
     worker.terminate();
@@ -114,6 +132,8 @@ function mbps(r: WorkloadResult | undefined, name: string, op: 'read' | 'write')
 
 async function main(): Promise<void> {
   registerErrorHandlers();
+  for (const f of await xtsFigures()) record(f.name, f.unit, f.value, f.ops, f.seconds);
+  if (new URLSearchParams(location.search).has('xts-only')) return;
   const raw = await rawOpfs();
   record('raw-opfs-1m-seqwrite', 'MB/s', raw.seqWriteMBps, FILE_BYTES / MiB, 0);
   record('raw-opfs-1m-seqread', 'MB/s', raw.seqReadMBps, FILE_BYTES / MiB, 0);

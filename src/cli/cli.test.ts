@@ -91,7 +91,7 @@ describe('disklab create and info', () => {
       [['create', '-f', 'raw', '-b', p, p], /a backing file needs -f vhd/],
       [['create', '-f', 'vhd', '-o', 'subformat=weird', p, '1M'], /unknown subformat 'weird'/],
       [['create', '-f', 'raw', '-o', 'subformat=fixed', p, '1M'], /unknown option 'subformat'/],
-      [['create', '-f', 'qcow2', p, '1M'], /creating qcow2 images is not supported/],
+      [['create', '-f', 'vhdx', p, '1M'], /creating vhdx images is not supported/],
       [['create', '-f', 'ext4', p, '1M'], /unknown image format 'ext4'/],
       [['create', p, '10x'], /invalid size '10x'/],
       [['create', '-f', 'vhd', p, '4T'], /exceeds the VHD maximum/],
@@ -225,7 +225,7 @@ describe('disklab command line', () => {
   it('prints help, per-command help and the version', async () => {
     const help = await run('--help');
     expect(help.status).toBe(0);
-    for (const cmd of ['info', 'create', 'convert', 'compare', 'map']) expect(help.out).toContain(cmd);
+    for (const cmd of ['info', 'create', 'convert', 'compare', 'map', 'measure', 'commit', 'check', 'io']) expect(help.out).toContain(cmd);
     const createHelp = await run('help', 'create');
     expect(createHelp.status).toBe(0);
     expect(createHelp.out).toContain('Usage: disklab create [options] <image> [size]');
@@ -236,6 +236,7 @@ describe('disklab command line', () => {
   it('rejects bad usage in one line with a non-zero status', async () => {
     for (const [argv, message] of [
       [['frobnicate'], /unknown command 'frobnicate'/],
+      [['help', 'frobnicate'], /no command 'frobnicate'/],
       [['info'], /missing required argument 'image'/],
       [['info', '--output=xml', 'x'], /--output.*xml/],
       [['info', 'a', 'b'], /too many arguments/],

@@ -1,19 +1,32 @@
 /**
- * `disklab convert [-f FMT] [-O raw|vhd] [-o subformat=fixed] [-p] SRC DST`: copies SRC's
- * contents into a new image DST, in bounded chunks (never the whole image in memory), skipping
- * zero blocks so the output stays sparse.
+ * `disklab convert [-f FMT] [-O raw|vhd|qcow2] [-o subformat=fixed|cluster_size=N] [-p] SRC DST`:
+ * copies SRC's contents into a new image DST, in bounded chunks (never the whole image in
+ * memory), skipping zero blocks so the output stays sparse (a qcow2 target allocates only the
+ * clusters holding non-zero data, as qemu-img convert does).
  *
  * DST is built under a temporary name beside it and renamed into place only when complete and
  * flushed; on any failure (or Ctrl-C) the temporary file is removed, so no half-written DST is
  * ever left. An existing DST is refused unless --force is given. -p prints qemu-img's progress,
  * "    (12.00/100%)\r", to stderr.
+ *
+ * Encryption (crypt-options.ts): --decrypt-key-file reads SRC through XTS-AES-256 (dm-crypt plain
+ * aes-xts-plain64), --encrypt-key-file writes DST so; --iv-offset sets the tweak of sector 0.
+ * Key files are read and checked before anything is opened. An encrypted DST is written whole,
+ * zero blocks included (copyDisk `writeZeroes`): a skipped block would stay zero bytes, which
+ * dm-crypt and OpenSSL decrypt to noise, so DST is not sparse. Holes in SRC's metadata are still
+ * skipped unread when only decrypting.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createImage, openImage, parseFormatName, type OpenedImage } from '../node/open-image.ts';
+import type { Disk } from '../core/disk/disk.ts';
 import { copyDisk } from './copy.ts';
+import { planCrypt, wrapSource, wrapTarget } from './crypt-options.ts';
+import { chainExtents, imageAllocation } from './map-extents.ts';
 import type { CliIo } from './io.ts';
 import { optionsFor, parseCreateOptions, refuseExisting } from './options.ts';
+import { parseSize } from './sizes.ts';
+import { throttleReads } from './rate-limit.ts';
 
 export interface ConvertArgs {
   readonly source: string;
@@ -25,6 +38,12 @@ export interface ConvertArgs {
   /** `--progress=json`: one JSON object per line on stderr (done, total, bytes/s, ETA) instead of the percent line. */
   readonly progressJson?: boolean;
   readonly force: boolean;
+  /** 64-byte key files (see crypt-options.ts) and the IV offset as typed. */
+  readonly encryptKeyFile?: string;
+  readonly decryptKeyFile?: string;
+  readonly ivOffset?: string;
+  /** `-r RATE`: bytes per second read from SRC, by the jobs' throttle (rate-limit.ts). */
+  readonly rateLimit?: number;
   /** Tests: chunk size, and a hook run after each chunk (it may throw to simulate a failure). */
   readonly chunkBytes?: number;
   readonly afterChunk?: (done: number, total: number) => void;
@@ -32,9 +51,13 @@ export interface ConvertArgs {
 
 export async function convertCommand(args: ConvertArgs, io: CliIo): Promise<number> {
   const format = parseFormatName(args.outputFormat, 'output format');
-  const opts = parseCreateOptions(args.options, optionsFor(format));
+  const opts = parseCreateOptions(args.options, format === 'qcow2' ? ['cluster_size'] : optionsFor(format));
+  const clusterText = opts.get('cluster_size');
   refuseExisting(args.target, args.force);
+  const crypt = await planCrypt({ encryptKeyFile: args.encryptKeyFile, decryptKeyFile: args.decryptKeyFile, ivOffset: args.ivOffset });
   const source = await openImage(args.source, { format: args.sourceFormat, readOnly: true });
+  let sourceDisk: Disk = source.disk;
+  let targetDisk: Disk | undefined;
   const temp = path.join(path.dirname(args.target), `.${path.basename(args.target)}.disklab-${process.pid}-${Date.now()}.tmp`);
   let target: OpenedImage | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -44,30 +67,42 @@ export async function convertCommand(args: ConvertArgs, io: CliIo): Promise<numb
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const bytes = source.disk.sectorCount() * source.disk.sectorSize;
-    target = await createImage(temp, format, bytes, { subformat: opts.get('subformat') });
+    sourceDisk = await wrapSource(source.disk, crypt);
+    const bytes = sourceDisk.sectorCount() * sourceDisk.sectorSize;
+    target = await createImage(temp, format, bytes, {
+      subformat: opts.get('subformat'),
+      ...(clusterText === undefined ? {} : { clusterSize: parseSize(clusterText) }),
+    });
+    targetDisk = await wrapTarget(target.disk, crypt);
     const progress = args.progressJson ? jsonProgressPrinter(io) : args.progress ? progressPrinter(io) : undefined;
     progress?.(0, bytes);
-    await copyDisk(source.disk, target.disk, {
+    // Holes the source's metadata already knows of are skipped unread, as qemu-img does by block status.
+    const dataExtents = chainExtents(await imageAllocation(source), bytes);
+    const throttle = args.rateLimit === undefined ? undefined : throttleReads(sourceDisk, args.rateLimit);
+    await copyDisk(throttle?.disk ?? sourceDisk, targetDisk, {
+      dataExtents,
+      writeZeroes: crypt.mustWriteZeroes,
       chunkBytes: args.chunkBytes,
       onProgress: (done, total) => {
         progress?.(done, total);
         args.afterChunk?.(done, total);
       },
-    });
-    await target.disk.close();
+    }).finally(() => throttle?.finish());
+    // Closing the crypt wrapper closes the image under it (and wipes the key).
+    await targetDisk.close();
     target = undefined;
+    targetDisk = undefined;
     fs.renameSync(temp, args.target);
     if (args.progress && !args.progressJson) io.stderr('\n');
     return 0;
   } catch (e) {
-    await target?.disk.close().catch(() => undefined);
+    await (targetDisk ?? target?.disk)?.close().catch(() => undefined);
     fs.rmSync(temp, { force: true });
     throw e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await source.disk.close();
+    await sourceDisk.close();
   }
 }
 

@@ -7,10 +7,12 @@ import { copyDisk, firstDifference, firstNonZero } from './copy.ts';
 /** Records the largest read and every write, to check bounded chunks and zero skipping. */
 class SpyDisk extends RamDisk {
   maxRead = 0;
+  readonly reads: [number, number][] = [];
   readonly writes: [number, number][] = [];
 
   override read(lba: number, buf: Uint8Array): Promise<void> {
     this.maxRead = Math.max(this.maxRead, buf.length);
+    this.reads.push([lba, buf.length / 512]);
     return super.read(lba, buf);
   }
 
@@ -21,6 +23,36 @@ class SpyDisk extends RamDisk {
 }
 
 describe('copyDisk', () => {
+  it('reads only the extents that may hold data, and reports progress to the end', async () => {
+    const source = new SpyDisk({ sectors: 1000 });
+    await source.write(10, pattern(512, 1));
+    await source.write(600, pattern(512, 2));
+    source.reads.length = 0;
+    const target = new SpyDisk({ sectors: 1000 });
+    const progress: number[] = [];
+    const dataExtents = [
+      { start: 0, length: 512 * 100, data: true },
+      { start: 512 * 100, length: 512 * 900, data: false }, // claims no data: sector 600 must not be copied
+    ];
+    await copyDisk(source, target, { chunkBytes: 32 * 512, dataExtents, onProgress: (done) => progress.push(done) });
+    expect(source.reads).toEqual([[0, 32], [32, 32], [64, 32], [96, 4]]);
+    expect(target.writes).toEqual([[8, 8]]);
+    expect(progress.at(-1)).toBe(1000 * 512);
+  });
+
+  it('writes zero blocks too when asked (targets where unwritten blocks are not zeroes)', async () => {
+    const source = new SpyDisk({ sectors: 64 });
+    await source.write(8, pattern(512, 4));
+    const target = new SpyDisk({ sectors: 64 });
+    await target.write(0, pattern(64 * 512, 9));
+    await copyDisk(source, target, { writeZeroes: true, dataExtents: [{ start: 0, length: 64 * 512, data: false }] });
+    const a = new Uint8Array(64 * 512);
+    const b = new Uint8Array(64 * 512);
+    await source.read(0, a);
+    await target.read(0, b);
+    expectSameBytes(b, a);
+  });
+
   it('copies everything in bounded chunks and skips zero blocks', async () => {
     const source = new SpyDisk({ sectors: 1000 });
     await source.write(0, pattern(512, 1));

@@ -2,6 +2,8 @@
  * Copies one disk's contents onto another of the same size, in bounded chunks: memory use is one
  * chunk, whatever the image size. The target must read as zeroes beforehand (a freshly created
  * image): all-zero blocks are skipped, so a sparse source stays sparse, as with qemu-img convert.
+ * Given the source's allocation (`dataExtents`, from the format's metadata as `disklab map` reads
+ * it), ranges that hold no data are not even read, as qemu-img convert skips them by block status.
  */
 import type { Disk } from '../core/disk/disk.ts';
 import { DiskError } from '../core/disk/errors.ts';
@@ -10,10 +12,24 @@ export const DEFAULT_CHUNK_BYTES = 2 * 1024 * 1024;
 /** Granularity of zero detection: a 4 KiB block of zeroes is not written. */
 const ZERO_BLOCK = 4096;
 
+/** A byte range of the source and whether it may hold data (false: it reads as zeroes). */
+export interface SourceExtent {
+  readonly start: number;
+  readonly length: number;
+  readonly data: boolean;
+}
+
 export interface CopyOptions {
   readonly chunkBytes?: number;
   /** Called after each chunk with bytes done and total. May throw to abort the copy. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** The source's allocation, covering it in order; ranges without data are skipped unread. */
+  readonly dataExtents?: readonly SourceExtent[];
+  /**
+   * Write every block, zeroes included (no sparseness): for targets where a block never written
+   * does not read back as zeroes, such as an encrypted image read by dm-crypt.
+   */
+  readonly writeZeroes?: boolean;
 }
 
 export async function copyDisk(source: Disk, target: Disk, options: CopyOptions = {}): Promise<void> {
@@ -24,14 +40,35 @@ export async function copyDisk(source: Disk, target: Disk, options: CopyOptions 
   const total = source.sectorCount();
   const chunkSectors = Math.max(1, Math.floor((options.chunkBytes ?? DEFAULT_CHUNK_BYTES) / sectorSize));
   const buf = new Uint8Array(chunkSectors * sectorSize);
-  for (let lba = 0; lba < total; lba += chunkSectors) {
-    const n = Math.min(chunkSectors, total - lba);
-    const chunk = buf.subarray(0, n * sectorSize);
-    await source.read(lba, chunk);
-    await writeNonZero(target, lba, chunk);
-    options.onProgress?.((lba + n) * sectorSize, total * sectorSize);
+  const ranges = options.dataExtents === undefined || options.writeZeroes === true ? [{ lba: 0, count: total }] : dataRanges(options.dataExtents, sectorSize, total);
+  for (const range of ranges) {
+    const end = range.lba + range.count;
+    for (let lba = range.lba; lba < end; lba += chunkSectors) {
+      const n = Math.min(chunkSectors, end - lba);
+      const chunk = buf.subarray(0, n * sectorSize);
+      await source.read(lba, chunk);
+      if (options.writeZeroes === true) await target.write(lba, chunk);
+      else await writeNonZero(target, lba, chunk);
+      options.onProgress?.((lba + n) * sectorSize, total * sectorSize);
+    }
   }
+  options.onProgress?.(total * sectorSize, total * sectorSize);
   await target.flush();
+}
+
+/** The sector ranges of the extents that may hold data, widened to whole sectors and merged. */
+function dataRanges(extents: readonly SourceExtent[], sectorSize: number, total: number): { lba: number; count: number }[] {
+  const out: { lba: number; count: number }[] = [];
+  for (const e of extents) {
+    if (!e.data || e.length <= 0) continue;
+    const lba = Math.floor(e.start / sectorSize);
+    const end = Math.min(total, Math.ceil((e.start + e.length) / sectorSize));
+    if (end <= lba) continue;
+    const last = out[out.length - 1];
+    if (last !== undefined && last.lba + last.count >= lba) last.count = Math.max(last.count, end - last.lba);
+    else out.push({ lba, count: end - lba });
+  }
+  return out;
 }
 
 /** Writes the runs of `chunk` that are not all-zero blocks, each as one write. */

@@ -6,6 +6,13 @@ import { reportError } from './errors.ts';
 import { processIo } from './io.ts';
 import { runCli } from './program.ts';
 
+// A reader that stops early (`disklab map big.qcow2 | head`) closes the pipe: stop quietly, as
+// qemu-img does when SIGPIPE ends it, instead of dying on an unhandled EPIPE.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 try {
   process.exitCode = await runCli(process.argv.slice(2), processIo);
 } catch (e) {

@@ -1,18 +1,33 @@
 /**
  * `disklab map [--output=human|json] IMG`: which guest ranges are where, shaped like qemu-img map.
  *
- * Raw and fixed VHD images are fully allocated: every guest byte lives at the same offset in the
- * image file. We report that as one extent, present and data, at file offset 0. qemu-img instead
- * asks the file system for holes (SEEK_DATA/SEEK_HOLE) and marks them "zero": true; Node has no
- * portable way to ask, and reading the whole image to guess at zeroes would be neither what
- * qemu-img does nor cheap, so we don't. On a file system without hole reporting, qemu-img prints
- * exactly what we print. Human output lists the data extents like qemu-img's does.
- * Dynamic/differencing VHD, VHDX and qcow2 map from their allocation metadata (map-extents.ts).
+ * Extents come from each file's allocation metadata (map-extents.ts): depth (which file of the
+ * chain), present/zero/data, and `offset`, the host offset of the bytes in that file. JSON is
+ * qemu-img's exact layout, one extent per line; qemu 7.2 (the one we test against) prints no
+ * "compressed" or "filename" keys in JSON, and neither do we. Human output lists the data
+ * extents with the file that holds them ("Mapped to" is the offset in that file); like qemu-img,
+ * it refuses (exit 1, after the rows before it) at a data extent with no offset: a compressed
+ * qcow2 cluster.
+ *
+ * Documented differences from qemu-img map:
+ * - Raw and fixed VHD images are one data extent at file offset 0. qemu asks the file system
+ *   for holes (SEEK_DATA/SEEK_HOLE) and marks them "zero": true; Node has no portable way to ask,
+ *   and reading the whole image to guess at zeroes would be neither what qemu does nor cheap. On
+ *   a file system without hole reporting, qemu-img prints exactly what we print. The same holds
+ *   for a fixed VHD at the base of a differencing chain (depth and offset are qemu's).
+ * - Dynamic VHD: qemu ignores the sector bitmaps and calls a whole allocated block data; we
+ *   follow the bitmap (a clear bit reads as zero in our reader and per the VHD spec), so an image
+ *   whose blocks are partly written (not QEMU-made ones: QEMU sets every bit) maps finer.
+ * - Differencing VHD and VHDX chains: qemu cannot follow them (see info.ts); we map the chain.
+ * - VHDX: qemu's vhdx driver reports no allocation at all (one data extent, no offset); we map
+ *   the BAT.
  */
 import { openImage } from '../node/open-image.ts';
 import type { CliIo } from './io.ts';
-import { presenceSources, structuredExtents } from './map-extents.ts';
-import { innerDisk } from '../core/disk/open-disk.ts';
+import { chainExtents, imageAllocation, type MapExtent } from './map-extents.ts';
+import { chainLinks } from './info.ts';
+
+export type { MapExtent } from './map-extents.ts';
 
 export interface MapArgs {
   readonly image: string;
@@ -20,28 +35,17 @@ export interface MapArgs {
   readonly output: 'human' | 'json';
 }
 
-export interface MapExtent {
-  readonly start: number;
-  readonly length: number;
-  readonly depth: number;
-  readonly present: boolean;
-  readonly zero: boolean;
-  readonly data: boolean;
-  readonly offset?: number;
-}
-
 export async function mapCommand(args: MapArgs, io: CliIo): Promise<number> {
   const image = await openImage(args.image, { format: args.format, readOnly: true });
   try {
     const size = image.disk.sectorCount() * image.disk.sectorSize;
-    const sources = image.structured && presenceSources(innerDisk(image.structured.disk));
-    const extents: MapExtent[] = sources
-      ? await structuredExtents(sources, image.disk.sectorCount(), image.disk.sectorSize)
-      : size === 0
-        ? []
-        : [{ start: 0, length: size, depth: 0, present: true, zero: false, data: true, offset: 0 }];
-    io.stdout(args.output === 'json' ? jsonMap(extents) : humanMap(extents, args.image));
-    return 0;
+    const names = chainLinks(image).map((l) => l.filename);
+    const extents = chainExtents(await imageAllocation(image), size);
+    if (args.output === 'json') {
+      io.stdout(jsonMap(extents));
+      return 0;
+    }
+    return humanMap(extents, names, io);
   } finally {
     await image.disk.close();
   }
@@ -56,8 +60,17 @@ function jsonMap(extents: readonly MapExtent[]): string {
   return `[${extents.map(line).join(',\n')}]\n`;
 }
 
-function humanMap(extents: readonly MapExtent[], file: string): string {
+/** qemu's `%#-16" PRIx64` columns: 0x-prefixed hex except for zero, left-aligned in 16. */
+function humanMap(extents: readonly MapExtent[], names: readonly string[], io: CliIo): number {
   const col = (n: number) => (n === 0 ? '0' : `0x${n.toString(16)}`).padEnd(16);
-  const rows = extents.filter((e) => e.data && e.offset !== undefined).map((e) => `${col(e.start)}${col(e.length)}${col(e.offset ?? 0)}${file}\n`);
-  return `${'Offset'.padEnd(16)}${'Length'.padEnd(16)}${'Mapped to'.padEnd(16)}File\n${rows.join('')}`;
+  io.stdout(`${'Offset'.padEnd(16)}${'Length'.padEnd(16)}${'Mapped to'.padEnd(16)}File\n`);
+  for (const e of extents) {
+    if (!e.data || e.zero) continue;
+    if (e.offset === undefined) {
+      io.stderr('disklab: File contains external, encrypted or compressed clusters.\n');
+      return 1;
+    }
+    io.stdout(`${col(e.start)}${col(e.length)}${col(e.offset)}${names[e.depth] ?? ''}\n`);
+  }
+  return 0;
 }

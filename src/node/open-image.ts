@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { createVhdDynamic } from '../core/formats/vhd/create-dynamic.ts';
+import { createQcow2, QCOW2_BACKING_FORMATS } from '../core/formats/qcow2/create.ts';
 import type { Disk } from '../core/disk/disk.ts';
 import { DiskConfigError } from '../core/disk/errors.ts';
 import { openDisk } from '../core/disk/open-disk.ts';
@@ -23,6 +24,7 @@ import { openStructuredQcow2, openStructuredVhd, openStructuredVhdx, type Struct
 import { nodeInflate } from './node-inflate.ts';
 import { vhdSubformat } from '../core/formats/vhd/open.ts';
 import { nodeParentResolver } from './resolve-parent.ts';
+import { isHttpUrl, openUrl } from './open-url.ts';
 
 export interface OpenedImage {
   readonly path: string;
@@ -53,6 +55,8 @@ export function parseFormatName(name: string, field = 'format'): ImageFormat {
 }
 
 export async function openImage(path: string, options: OpenImageOptions = {}): Promise<OpenedImage> {
+  // http(s) URLs are read by range requests (issue 5); everything else is a local path.
+  if (isHttpUrl(path)) return openUrl(path, options);
   const readOnly = options.readOnly ?? true;
   const named = options.format === undefined ? undefined : parseFormatName(options.format);
   const file = new NodeSyncFile(path, { readOnly });
@@ -64,7 +68,7 @@ export async function openImage(path: string, options: OpenImageOptions = {}): P
       return { path, format, detected: named === undefined, disk: openDisk(structured.disk), vhdFooter: undefined, structured };
     }
     if (format === 'vhdx' || format === 'qcow2') {
-      const image = imageFileFromSync(file, { name: path, writable: false });
+      const image = imageFileFromSync(file, { name: path, writable: format === 'qcow2' && !readOnly });
       const options = { readOnly, resolveParent: nodeParentResolver(path), inflate: nodeInflate };
       const structured = format === 'vhdx' ? await openStructuredVhdx(image, options) : await openStructuredQcow2(image, options);
       return { path, format, detected: named === undefined, disk: openDisk(structured.disk), vhdFooter: undefined, structured };
@@ -81,20 +85,30 @@ export async function openImage(path: string, options: OpenImageOptions = {}): P
 export interface CreateImageOptions {
   /** For VHD: 'fixed' (default) or 'dynamic'. */
   readonly subformat?: string;
-  /** For a dynamic VHD: the parent image's path, making a differencing VHD over it. */
+  /**
+   * For a dynamic VHD: the parent image's path, making a differencing VHD over it. For qcow2: the
+   * backing file's name as it is stored, relative to the new image's folder unless absolute
+   * (as qemu-img reads it).
+   */
   readonly backing?: string;
+  /** For qcow2 with a backing file: its format (qcow2, raw, vpc); default: detected by content. */
+  readonly backingFormat?: string;
+  /** For qcow2: the cluster size in bytes (default 64 KiB). */
+  readonly clusterSize?: number;
 }
 
 /** Creatable formats and their subformats. */
-export const CREATE_FORMATS: Readonly<Record<string, readonly string[]>> = { raw: [], vhd: ['fixed', 'dynamic'] };
+export const CREATE_FORMATS: Readonly<Record<string, readonly string[]>> = { raw: [], vhd: ['fixed', 'dynamic'], qcow2: [] };
 
 /**
  * Creates a new zeroed image of `sizeBytes` (a multiple of 512) at `path`, which must not exist,
- * and opens it writable.
+ * and opens it writable. raw, fixed or dynamic (or differencing) VHD, qcow2 (optionally over a
+ * backing file; then a size of 0 means the backing file's size).
  */
 export async function createImage(path: string, format: ImageFormat, sizeBytes: number, options: CreateImageOptions = {}): Promise<OpenedImage> {
   checkCreatable(format, options);
   if (format === 'vhd' && (options.subformat === 'dynamic' || options.backing !== undefined)) return createDynamicVhd(path, sizeBytes, options.backing);
+  if (format === 'qcow2') return createQcow2Image(path, sizeBytes, options);
   if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0 || sizeBytes % 512 !== 0) {
     throw new DiskConfigError('INVALID_PARAMETER', 'size', `image size ${sizeBytes} must be a non-negative multiple of 512 bytes`, { value: sizeBytes });
   }
@@ -117,11 +131,14 @@ export async function createImage(path: string, format: ImageFormat, sizeBytes: 
 function checkCreatable(format: ImageFormat, options: CreateImageOptions): void {
   const subformats = CREATE_FORMATS[format];
   if (subformats === undefined) {
-    throw new DiskConfigError('UNSUPPORTED_FORMAT', 'format', `creating ${format} images is not supported (can create: raw, vhd)`, { value: format });
+    throw new DiskConfigError('UNSUPPORTED_FORMAT', 'format', `creating ${format} images is not supported (can create: raw, vhd, qcow2)`, { value: format });
   }
   const sub = options.subformat;
-  if (options.backing !== undefined && !(format === 'vhd' && sub !== 'fixed')) {
-    throw new DiskConfigError('INVALID_PARAMETER', 'backing', 'a backing file needs -f vhd -o subformat=dynamic (a differencing VHD)', { value: options.backing });
+  if (options.backing !== undefined && !(format === 'qcow2' || (format === 'vhd' && sub !== 'fixed'))) {
+    throw new DiskConfigError('INVALID_PARAMETER', 'backing', 'a backing file needs -f vhd -o subformat=dynamic (a differencing VHD), or -f qcow2', { value: options.backing });
+  }
+  if (options.backingFormat !== undefined && format !== 'qcow2') {
+    throw new DiskConfigError('INVALID_PARAMETER', 'backing_fmt', 'a backing format is only recorded by qcow2 images', { value: options.backingFormat });
   }
   if (sub === undefined) return;
   if (!subformats.includes(sub)) {
@@ -156,6 +173,47 @@ async function createDynamicVhd(path: string, sizeBytes: number, backing: string
   }
   file.close();
   return openImage(path, { format: 'vhd', readOnly: false });
+}
+
+/**
+ * A qcow2 image, optionally over a backing file whose name is stored as given. Without a size
+ * (0), the backing file's virtual size is used; the backing format is recorded as given, or as
+ * detected by opening the backing file (QEMU's names: qcow2, raw, vpc).
+ */
+async function createQcow2Image(path: string, sizeBytes: number, options: CreateImageOptions): Promise<OpenedImage> {
+  let size = sizeBytes;
+  let backingFormat = options.backingFormat === undefined ? undefined : qemuFormatName(parseFormatName(options.backingFormat, 'backing_fmt'));
+  if (backingFormat !== undefined && !(QCOW2_BACKING_FORMATS as readonly string[]).includes(backingFormat)) {
+    throw new DiskConfigError('INVALID_PARAMETER', 'backing_fmt', `backing format '${options.backingFormat}' is not one of ${QCOW2_BACKING_FORMATS.join(', ')}`, { value: options.backingFormat });
+  }
+  if (options.backing !== undefined) {
+    const backingPath = nodePath.resolve(nodePath.dirname(nodePath.resolve(path)), options.backing);
+    const backing = await openImage(backingPath, { readOnly: true, ...(options.backingFormat === undefined ? {} : { format: options.backingFormat }) });
+    try {
+      if (size === 0) size = backing.disk.sectorCount() * backing.disk.sectorSize;
+      backingFormat ??= qemuFormatName(backing.format);
+    } finally {
+      await backing.disk.close();
+    }
+  }
+  const file = new NodeSyncFile(path, { create: true });
+  try {
+    const image = imageFileFromSync(file, { name: path, writable: true });
+    await createQcow2(image, size, {
+      ...(options.clusterSize === undefined ? {} : { clusterSize: options.clusterSize }),
+      ...(options.backing === undefined ? {} : { backingFile: options.backing, backingFormat }),
+    });
+  } catch (e) {
+    file.close();
+    fs.rmSync(path, { force: true });
+    throw e;
+  }
+  file.close();
+  return openImage(path, { format: 'qcow2', readOnly: false });
+}
+
+function qemuFormatName(format: ImageFormat): string {
+  return format === 'vhd' ? 'vpc' : format;
 }
 
 /** The parent as the child should name it: relative to the child's folder, with Windows separators (VHD locators are Windows paths). */

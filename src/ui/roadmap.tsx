@@ -9,8 +9,8 @@ interface Plan {
 }
 
 const PLANS: readonly Plan[] = [
-  { title: 'More formats', text: 'dynamic and differencing VHD, VHDX and qcow2, and images read from a URL with range requests.' },
-  { title: 'More of the stack on the page', text: 'OPFS layers, striping, XTS-AES-256 encryption, SCSI-3 persistent reservations.' },
+  { title: 'Images from a URL', text: 'disk images and their parent chains read with HTTP range requests.' },
+  { title: 'More of the stack on the page', text: 'OPFS layers, striping, SCSI-3 persistent reservations.' },
   { title: 'Long jobs', text: 'export, convert, commit, stream, mirror and backup, with pause and cancel.' },
 ];
 

@@ -14,6 +14,9 @@
  *   so the occupancy map shows every layer); over anything else it goes over a DiskLayer of it.
  * - delay / fault: a DelayDisk / FaultDisk over what is there. Rebuilding one after a change
  *   below it makes a new decorator with the same delays or rules (a fault rule's counters restart).
+ * - crypt: a CryptDisk over what is there with the overlay's own cipher (its state, made once by
+ *   crypt-overlay.ts), data offset and IV offset. A rebuilt CryptDisk shares the cipher; only
+ *   closing the stack (or removing the overlay, live-stack.ts) disposes it.
  *
  * Each node has an id that is stable for the life of the stack: the resolver's path ids for the
  * base, the overlay's id for an overlay, and ids derived from the overlay for the wrappers it adds.
@@ -29,6 +32,8 @@ import { DiskLayer } from '../../src/core/layered/disk-layer.ts';
 import type { Layer } from '../../src/core/layered/layer.ts';
 import { LayeredDisk, type LayerConfig } from '../../src/core/layered/layered-disk.ts';
 import { RamLayer } from '../../src/core/layered/ram-layer.ts';
+import { CryptDisk } from '../../src/core/decorators/crypt-disk.ts';
+import type { SectorCipher } from '../../src/core/ports/sector-cipher.ts';
 import type { ResolvedNode } from '../../src/core/resolve-spec.ts';
 import type { OverlaySpec } from '../api.ts';
 import type { StackNode } from '../api.ts';
@@ -38,6 +43,16 @@ export interface Overlay {
   readonly spec: OverlaySpec;
   /** The RAM diff's layer (its data), for ram-diff overlays. */
   readonly ram: RamLayer | undefined;
+  /** The crypt overlay's cipher and layout (crypt-overlay.ts), for crypt overlays. */
+  readonly crypt?: CryptState;
+}
+
+export interface CryptState {
+  readonly cipher: SectorCipher;
+  readonly dataOffsetSectors: number;
+  readonly ivOffset: bigint;
+  /** 'passphrase header' or 'key file', for the label. */
+  readonly keyWord: string;
 }
 
 export interface LiveNode {
@@ -47,6 +62,8 @@ export interface LiveNode {
   readonly disk?: Disk;
   readonly layer?: Layer;
   readonly config?: LayerConfig;
+  /** For a layer that is one file of an image chain: its file name. */
+  readonly file?: string;
   readonly removable: boolean;
   readonly children: readonly LiveNode[];
 }
@@ -62,7 +79,9 @@ export interface Composition {
 /** The resolver's tree as live nodes (nothing in it is removable). */
 export function baseNode(n: ResolvedNode): LiveNode {
   const children = n.children.map(baseNode);
-  if (n.kind === 'layer') return { id: n.id, role: 'layer', label: n.label, layer: n.config.layer, config: n.config, removable: false, children };
+  if (n.kind === 'layer') {
+    return { id: n.id, role: 'layer', label: n.label, layer: n.config.layer, config: n.config, ...(n.file === undefined ? {} : { file: n.file }), removable: false, children };
+  }
   return { id: n.id, role: n.role, label: n.label, disk: n.disk, removable: false, children };
 }
 
@@ -71,8 +90,10 @@ export function makeOverlay(id: string, spec: OverlaySpec, below: Disk): Overlay
   return { id, spec, ram };
 }
 
-export function overlayLabel(spec: OverlaySpec): string {
+export function overlayLabel(spec: OverlaySpec, crypt?: CryptState): string {
   switch (spec.kind) {
+    case 'crypt':
+      return `XTS-AES-256 encryption (${crypt?.keyWord ?? spec.key}${crypt?.ivOffset ? `, IV offset ${crypt.ivOffset}` : ''})`;
     case 'ram-diff':
       return 'RAM diff layer';
     case 'delay':
@@ -87,8 +108,12 @@ export function compose(base: LiveNode, overlays: readonly Overlay[], clock: Clo
   let root = base;
   for (const o of overlays) {
     const spec = o.spec;
-    const label = overlayLabel(spec);
-    if (spec.kind === 'delay') {
+    const label = overlayLabel(spec, o.crypt);
+    if (spec.kind === 'crypt') {
+      const c = o.crypt!;
+      disk = new CryptDisk(disk, c.cipher, { dataOffsetSectors: c.dataOffsetSectors, ivOffset: c.ivOffset });
+      root = { id: o.id, role: 'decorator', label, disk, removable: true, children: [root] };
+    } else if (spec.kind === 'delay') {
       disk = new DelayDisk(disk, clock, { read: { us: spec.readUs }, write: { us: spec.writeUs } });
       root = { id: o.id, role: 'decorator', label, disk, removable: true, children: [root] };
     } else if (spec.kind === 'fault') {

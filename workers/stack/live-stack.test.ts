@@ -9,6 +9,11 @@ import { RamDisk } from '../../src/core/backends/ram-disk.ts';
 import { fixedFooterFor } from '../../src/core/formats/vhd/fixed.ts';
 import { serializeVhdFooter } from '../../src/core/formats/vhd/footer.ts';
 import { expectDiskError, expectSameBytes, pattern } from '../../src/core/testing/disk-conformance.ts';
+import { createVhdDynamic } from '../../src/core/formats/vhd/create-dynamic.ts';
+import { VhdDynamicDisk } from '../../src/core/formats/vhd/dynamic-disk.ts';
+import { MemoryImageFile } from '../../src/core/formats/vhd/memory-image-file.ts';
+import { openVhdDynamic } from '../../src/core/formats/vhd/open-dynamic.ts';
+import { writeMbr } from '../../src/core/formats/partitions/table-builder.ts';
 
 const platform: SpecPlatform = {
   openFile: () => Promise.reject(new DiskError('UNSUPPORTED', 'no OPFS in this test')),
@@ -153,5 +158,55 @@ describe('SwitchableDisk', () => {
     expectSameBytes(buf, pattern(512, 2));
     await a.read(1, buf);
     expectSameBytes(buf, new Uint8Array(512));
+  });
+});
+
+describe('LiveStack with an image chain', () => {
+  /** base.vhd (dynamic, all data) <- top.vhd (differencing, sectors 8-9), as Blobs. */
+  async function chainBlobs() {
+    const base = new MemoryImageFile('base.vhd');
+    const expected = pattern(SECTORS * 512, 21);
+    await new VhdDynamicDisk(await createVhdDynamic(base, SECTORS * 512, { blockSize: 4096 })).write(0, expected);
+    const top = new MemoryImageFile('top.vhd');
+    await createVhdDynamic(top, SECTORS * 512, { blockSize: 4096, parent: { file: base, name: 'base.vhd' } });
+    const opened = await openVhdDynamic(top, { resolveParent: async () => base });
+    if (opened.kind !== 'differencing') throw new Error('differencing expected');
+    await opened.layer.write(8, pattern(1024, 22));
+    expected.set(pattern(1024, 22), 8 * 512);
+    const blob = (f: MemoryImageFile) => new Blob([f.bytes().slice().buffer as ArrayBuffer]);
+    return { base: blob(base), top: blob(top), expected };
+  }
+
+  it('shows each chain file as a layer: tree, occupancy, source layer and attribution', async () => {
+    const c = await chainBlobs();
+    const spec: DiskSpec = {
+      kind: 'layered',
+      layers: [{ kind: 'ram-layer' }, { kind: 'disk-layer', disk: { kind: 'blob', blob: c.top, name: 'top.vhd', parents: [{ blob: c.base, name: 'base.vhd' }] } }],
+    };
+    const stack = await LiveStack.open('s3', 'top.vhd', spec, platform);
+    const info = stack.info();
+    expect(info.layers.map((l) => l.file)).toEqual([undefined, 'top.vhd', 'base.vhd']);
+    expect(info.layers.map((l) => l.bytesPresent)).toEqual([0, 1024, SECTORS * 512]); // the child holds exactly its 2 written sectors
+    expect(info.tree.children.map((n) => n.file)).toEqual([undefined, 'top.vhd', 'base.vhd']);
+    const occupancy = await stack.occupancy({ buckets: 8 });
+    expect(occupancy.layers.map((l) => Array.from(l.map))).toEqual([[0, 0, 0, 0, 0, 0, 0, 0], [0, 0.25, 0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1, 1]]);
+    const dump = await stack.readSectors(7, 4);
+    expectSameBytes(dump.data, c.expected.subarray(7 * 512, 11 * 512), 'sectors 7-10');
+    expect(Array.from(dump.sourceLayer)).toEqual([2, 1, 1, 2]);
+    expect(stack.attribution().servedSectors).toEqual([0, 2, 2]);
+    await stack.close();
+  });
+
+  it('reads the partition table of what the guest sees, overlays included', async () => {
+    const stack = await LiveStack.open('s4', 'ram', { kind: 'ram', sectors: 2048 }, platform);
+    expect((await stack.partitionTable()).scheme).toBe('none');
+    const mbr = new Uint8Array(512);
+    writeMbr(mbr, 512, 0, [{ status: 0x80, code: 0x83, start: 63, sectors: 1000 }], 0x1234);
+    await stack.switchable.write(0, mbr);
+    const table = await stack.partitionTable();
+    expect(table.scheme).toBe('mbr');
+    expect(table.partitions).toMatchObject([{ index: 1, startLba: 63, sectors: 1000, bootable: true, type: { kind: 'mbr', code: 0x83 } }]);
+    expect(structuredClone(table)).toEqual(table); // it crosses the worker boundary as data
+    await stack.close();
   });
 });

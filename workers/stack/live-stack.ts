@@ -17,16 +17,31 @@
  * - One DiskShell per stack, its `map` answered by the top-most layered disk; it is rebuilt on
  *   each recomposition so it sees the new read-only flag (its `trace` setting restarts).
  *
+ * - Encryption: a crypt overlay (crypt-overlay.ts) takes its secret beside its spec and keeps only
+ *   the cipher; `spec` and `info()` never hold a key (a crypt spec given to `open` is kept
+ *   redacted, spec.ts `redactSpec`). Removing the overlay disposes its cipher. `info().crypt` and
+ *   `readSectors(..., 'below-crypt')` show the top-most encryption layer on the decorator path from
+ *   the top and the ciphertext under it; source layers are looked up at the LBAs the layered disk
+ *   really holds them (shifted by any passphrase header in between). The occupancy map is in the
+ *   layered disk's own LBAs (a header shifts it by 8 sectors against the top's).
+ *
+ * - `partitionTable()` parses MBR/GPT from what the guest sees (formats/partitions); its reads
+ *   count in the read attribution like any other read of the stack.
+ *
  * Errors: DiskConfigError for a bad overlay or a composition LayeredDisk refuses; DiskError
  * INVALID_INPUT for an unknown node id or a request too large; I/O errors pass through.
  */
-import type { DiskSpec } from '../../src/core/spec.ts';
+import { redactSpec, type DiskSpec } from '../../src/core/spec.ts';
+import type { Disk } from '../../src/core/disk/disk.ts';
+import { CryptDisk } from '../../src/core/decorators/crypt-disk.ts';
 import { DiskConfigError, DiskError } from '../../src/core/disk/errors.ts';
 import { openDisk } from '../../src/core/disk/open-disk.ts';
 import { DiskShell, type ShellResult } from '../../src/core/shell/shell.ts';
+import { readPartitionTable, type PartitionTable } from '../../src/core/formats/partitions/partition-table.ts';
 import { resolveSpec, type SpecPlatform } from '../../src/core/resolve-spec.ts';
-import type { Occupancy, OccupancyRequest, OverlaySpec, SectorDump, StackInfo, StackNode } from '../api.ts';
+import type { CryptInfo, Occupancy, OccupancyRequest, OverlaySecret, OverlaySpec, SectorDump, SectorView, StackInfo, StackNode } from '../api.ts';
 import { baseNode, compose, makeOverlay, type Composition, type LiveNode, type Overlay } from './compose.ts';
+import { makeCryptState } from './crypt-overlay.ts';
 import { SwitchableDisk } from './switchable-disk.ts';
 
 /** Largest hex-view read, in bytes. */
@@ -56,7 +71,7 @@ export class LiveStack {
   private constructor(id: string, name: string, spec: DiskSpec, base: LiveNode, platform: SpecPlatform) {
     this.id = id;
     this.name = name;
-    this.spec = spec;
+    this.spec = redactSpec(spec);
     this.#base = base;
     this.#platform = platform;
     this.#comp = compose(base, [], platform.clock);
@@ -83,6 +98,7 @@ export class LiveStack {
         name: n.label,
         bytesPresent: n.layer!.bytesPresent(),
         servedSectors: counts.servedSectors[index] ?? 0,
+        ...(n.file === undefined ? {} : { file: n.file }),
       })) ?? [];
     return {
       id: this.id,
@@ -94,7 +110,24 @@ export class LiveStack {
       tree: this.#treeOf(comp.root),
       layers,
       zeroFilledSectors: counts.zeroFilledSectors,
+      ...(this.#cryptInfo() ?? {}),
     };
+  }
+
+  #cryptInfo(): { crypt: CryptInfo } | undefined {
+    const n = this.#topCrypt();
+    if (!n) return undefined;
+    const d = n.disk as CryptDisk;
+    return { crypt: { nodeId: n.id, label: n.label, cipher: 'aes-xts-plain64', dataOffsetSectors: d.dataOffsetSectors, ivOffset: d.ivOffset.toString() } };
+  }
+
+  /** The top-most CryptDisk node on the decorator path from the top. */
+  #topCrypt(): LiveNode | undefined {
+    for (let n: LiveNode | undefined = this.#comp.root; n; n = n.children[0]) {
+      if (n.disk instanceof CryptDisk) return n;
+      if (n.role !== 'decorator') return undefined;
+    }
+    return undefined;
   }
 
   /** Read attribution since the stack opened, per layer of the top-most layered disk (top first): cheap, for a live refresh. */
@@ -107,12 +140,35 @@ export class LiveStack {
     };
   }
 
-  addOverlay(spec: OverlaySpec): Promise<StackInfo> {
+  addOverlay(spec: OverlaySpec, secret?: OverlaySecret): Promise<StackInfo> {
     return this.#exclusive(async () => {
       checkOverlay(spec);
-      const overlay = makeOverlay(`overlay-${this.#nextOverlay++}`, spec, this.#comp.disk);
-      await this.#recompose([...this.#overlays, overlay]);
-      this.#overlays.push(overlay);
+      if (spec.kind !== 'crypt') {
+        if (secret !== undefined) throw new DiskConfigError('INVALID_PARAMETER', 'secret', `a ${spec.kind} overlay takes no secret`);
+        const overlay = makeOverlay(`overlay-${this.#nextOverlay++}`, spec, this.#comp.disk);
+        await this.#recompose([...this.#overlays, overlay]);
+        this.#overlays.push(overlay);
+        return this.info();
+      }
+      const cipherFor = this.#platform.cipher;
+      if (!cipherFor) throw new DiskConfigError('UNSUPPORTED_FORMAT', 'kind', 'this worker has no XTS cipher: encryption layers cannot be added');
+      const list = [...this.#overlays];
+      let below = this.#comp.disk;
+      if (spec.create && below.readOnly) {
+        // A new header must be written somewhere: a RAM diff takes it (and the ciphertext), as its own overlay.
+        const ram = makeOverlay(`overlay-${this.#nextOverlay++}`, { kind: 'ram-diff' }, below);
+        list.push(ram);
+        below = compose(this.#base, list, this.#platform.clock).disk;
+      }
+      const crypt = await makeCryptState(spec, secret, below, cipherFor);
+      const overlay: Overlay = { id: `overlay-${this.#nextOverlay++}`, spec, ram: undefined, crypt };
+      try {
+        await this.#recompose([...list, overlay]);
+      } catch (e) {
+        crypt.cipher.dispose();
+        throw e;
+      }
+      this.#overlays.splice(0, this.#overlays.length, ...list, overlay);
       return this.info();
     });
   }
@@ -123,7 +179,8 @@ export class LiveStack {
       if (index < 0) throw new DiskError('INVALID_INPUT', `stack '${this.name}' has no removable node '${nodeId}' (only overlays added on the live stack can be removed)`);
       const rest = this.#overlays.filter((_, i) => i !== index);
       await this.#recompose(rest);
-      this.#overlays.splice(index, 1);
+      const [removed] = this.#overlays.splice(index, 1);
+      removed?.crypt?.cipher.dispose(); // nothing in use refers to it any more: wipe the key
       return this.info();
     });
   }
@@ -146,24 +203,58 @@ export class LiveStack {
     return { lba, count, buckets, layers };
   }
 
-  async readSectors(lba: number, count: number): Promise<SectorDump> {
+  async readSectors(lba: number, count: number, view: SectorView = 'top'): Promise<SectorDump> {
     const ss = this.#comp.disk.sectorSize;
     if (!Number.isSafeInteger(count) || count < 1 || count * ss > MAX_DUMP_BYTES) {
       throw new DiskError('INVALID_INPUT', `read of ${count} sectors: the hex view reads 1 to ${MAX_DUMP_BYTES / ss} sectors at a time`);
     }
+    let from: LiveNode = this.#comp.root;
+    let disk: Disk = this.switchable;
+    let readLba = lba;
+    if (view === 'below-crypt') {
+      const crypt = this.#topCrypt();
+      const below = crypt?.children[0];
+      if (!crypt || !below?.disk) throw new DiskError('INVALID_INPUT', `stack '${this.name}' has no encryption layer to look below`);
+      from = below;
+      disk = below.disk;
+      readLba = lba + (crypt.disk as CryptDisk).dataOffsetSectors;
+    } else if (view !== 'top') {
+      throw new DiskError('INVALID_INPUT', `unknown sector view '${String(view)}'`);
+    }
     const data = new Uint8Array(count * ss);
-    await openDisk(this.switchable).read(lba, data);
+    await openDisk(disk).read(readLba, data);
     const layered = this.#comp.layered;
-    const sourceLayer = new Int16Array(count).fill(layered ? -1 : -2);
-    if (layered) {
+    const shift = layered ? this.#shiftTo(from, layered.node) : undefined;
+    const sourceLayer = new Int16Array(count).fill(shift === undefined ? -2 : -1);
+    if (layered && shift !== undefined) {
       // Top first: the first layer found holding a sector is the one a read takes it from.
+      const at = readLba + shift;
       for (let i = 0; i < layered.node.children.length; i++) {
-        for (const run of await layered.disk.presence(i, lba, count)) {
-          for (let s = run.lba; s < run.lba + run.count; s++) if (sourceLayer[s - lba] === -1) sourceLayer[s - lba] = i;
+        for (const run of await layered.disk.presence(i, at, count)) {
+          for (let s = run.lba; s < run.lba + run.count; s++) if (sourceLayer[s - at] === -1) sourceLayer[s - at] = i;
         }
       }
     }
-    return { lba, data, sourceLayer, layerNames: layered?.node.children.map((n) => n.label) ?? [] };
+    return {
+      lba, data, sourceLayer, layerNames: layered?.node.children.map((n) => n.label) ?? [], view,
+      ...(view === 'below-crypt' ? { innerLba: readLba } : {}),
+    };
+  }
+
+  /** Sectors to add to an LBA of `from` to get the LBA of `to` below it (crypt headers), or undefined when `to` is not on its decorator path. */
+  #shiftTo(from: LiveNode, to: LiveNode): number | undefined {
+    let shift = 0;
+    for (let n: LiveNode | undefined = from; n; n = n.children[0]) {
+      if (n === to) return shift;
+      if (n.role !== 'decorator') return undefined;
+      if (n.disk instanceof CryptDisk) shift += n.disk.dataOffsetSectors;
+    }
+    return undefined;
+  }
+
+  /** The partition table of what the guest sees (through the switchable disk, so overlays' writes count). */
+  partitionTable(): Promise<PartitionTable> {
+    return readPartitionTable(openDisk(this.switchable));
   }
 
   runShell(line: string): Promise<ShellResult> {
@@ -218,7 +309,8 @@ export class LiveStack {
       const l = n.layer;
       return {
         id: n.id, role: n.role, label: n.label, diskType: l.layerType, sizeBytes: l.sectorCount() * l.sectorSize, sectorSize: l.sectorSize,
-        readOnly: l.readOnly, bytesPresent: l.bytesPresent(), ...(layerIndex >= 0 ? { layerIndex } : {}), removable: n.removable, children,
+        readOnly: l.readOnly, bytesPresent: l.bytesPresent(), ...(layerIndex >= 0 ? { layerIndex } : {}), ...(n.file === undefined ? {} : { file: n.file }),
+        removable: n.removable, children,
       };
     }
     const d = n.disk!;
@@ -244,7 +336,11 @@ function checkOverlay(spec: OverlaySpec): void {
     case 'fault':
       if (!Array.isArray(spec.rules)) bad('rules', spec.rules, 'is not a list of fault rules');
       return;
+    case 'crypt':
+      if (spec.key !== 'passphrase' && spec.key !== 'key-file') bad('key', spec.key, "is not 'passphrase' or 'key-file'");
+      if (spec.ivOffset !== undefined && typeof spec.ivOffset !== 'string') bad('ivOffset', spec.ivOffset, 'is not a decimal or 0x string');
+      return;
     default:
-      bad('kind', (spec as { kind?: unknown } | undefined)?.kind, "is not 'ram-diff', 'delay' or 'fault'");
+      bad('kind', (spec as { kind?: unknown } | undefined)?.kind, "is not 'ram-diff', 'delay', 'fault' or 'crypt'");
   }
 }

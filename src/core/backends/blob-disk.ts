@@ -79,6 +79,11 @@ export class BlobDisk implements Disk {
     const end = Math.min(start + buf.length, this.source.size);
     let bytes: Uint8Array;
     try {
+      if (this.source.readInto !== undefined) {
+        await this.source.readInto(start, buf.subarray(0, end - start));
+        buf.fill(0, end - start);
+        return;
+      }
       bytes = await this.source.read(start, end - start);
     } catch (e) {
       const err = asDiskError(e, `${this.source.name}: read of ${count} sector(s) at LBA ${lba}`);

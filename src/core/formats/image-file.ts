@@ -76,7 +76,8 @@ export function imageFileFromRange(source: RangeSource): ImageFile {
     async read(offset, into, field = 'data') {
       checkInside(source.name, source.size, offset, into.length, field);
       if (into.length === 0) return;
-      into.set(await source.read(offset, into.length));
+      if (source.readInto !== undefined) await source.readInto(offset, into);
+      else into.set(await source.read(offset, into.length));
     },
     close: () => source.close(),
   };

@@ -15,6 +15,12 @@
  * read nothing else; if they ever did, the window file says so with an IO error rather than
  * inventing bytes.
  *
+ * Chains: `chain` lists the files of the opened image, child first, in the order `resolveParent`
+ * returned them. For a page that holds dropped files rather than paths, `parentBaseName` and
+ * `matchParent` find a parent among named files by the base name of the candidates the child
+ * records (relative first; case-insensitive; '/' and '\' both separate), and `probeParents`
+ * reads which parent an image names without opening any parent.
+ *
  * Errors: CORRUPT_IMAGE (with `field`) for a damaged VHD footer or a size that disagrees with it;
  * UNSUPPORTED as above; the source's own errors (NETWORK, IO) pass through.
  */
@@ -50,6 +56,62 @@ export interface OpenedSource {
   readonly detection: Detection | undefined;
   /** The validated footer of a VHD. */
   readonly vhdFooter: VhdFooter | undefined;
+  /** The chain's file names, child first: `[source.name]` for an image that needs no parent. */
+  readonly chain: readonly string[];
+}
+
+/** The last path component of a name a child records ("..\\VMs\\Base.VHD" -> "Base.VHD"). */
+export function parentBaseName(candidate: string): string {
+  const parts = candidate.split(/[\\/]/);
+  return parts[parts.length - 1] ?? candidate;
+}
+
+/**
+ * Which of `names` is the parent, given the child's candidates (best first): the first candidate
+ * whose base name equals a name's base name, ignoring case. -1 when none matches.
+ */
+export function matchParent(candidates: readonly string[], names: readonly string[]): number {
+  const wanted = names.map((n) => parentBaseName(n).toLowerCase());
+  for (const c of candidates) {
+    const base = parentBaseName(c).toLowerCase();
+    if (base === '') continue;
+    const i = wanted.indexOf(base);
+    if (i >= 0) return i;
+  }
+  return -1;
+}
+
+/** What `probeParents` found: the format, and the parent names the image records (best first; [] for none). */
+export interface ParentProbe {
+  readonly format: 'raw' | 'vhd' | 'vhdx' | 'qcow2';
+  readonly parentCandidates: readonly string[];
+}
+
+/** Thrown through the format readers to stop at the first parent request (never escapes `probeParents`). */
+class ProbeStop extends Error {
+  constructor(readonly candidates: string[]) {
+    super('probe stop');
+  }
+}
+
+/**
+ * Reads which parent the image in `source` names, opening nothing but the image itself; the
+ * source is closed before returning. Errors are openSource's for the image's own metadata.
+ */
+export async function probeParents(source: RangeSource, options: Omit<OpenSourceOptions, 'resolveParent'> = {}): Promise<ParentProbe> {
+  try {
+    const format = options.format ?? (await detectSourceFormat(source)).format;
+    try {
+      const opened = await openSource(source, { ...options, format, resolveParent: (candidates) => Promise.reject(new ProbeStop(candidates)) });
+      await opened.disk.close().catch(() => undefined);
+      return { format, parentCandidates: [] };
+    } catch (e) {
+      if (e instanceof ProbeStop) return { format, parentCandidates: e.candidates };
+      throw e;
+    }
+  } finally {
+    await source.close().catch(() => undefined);
+  }
 }
 
 /** Detects the format of the image in `source` by content. */
@@ -58,6 +120,18 @@ export async function detectSourceFormat(source: RangeSource): Promise<Detection
 }
 
 export async function openSource(source: RangeSource, options: OpenSourceOptions = {}): Promise<OpenedSource> {
+  const chain = [source.name];
+  const resolve = options.resolveParent;
+  const resolveParent = resolve && (async (candidates: string[]) => {
+    const parent = await resolve(candidates);
+    chain.push(parent.name);
+    return parent;
+  });
+  const opened = await openSourceOnly(source, { ...options, resolveParent });
+  return { ...opened, chain };
+}
+
+async function openSourceOnly(source: RangeSource, options: OpenSourceOptions): Promise<Omit<OpenedSource, 'chain'>> {
   const name = source.name;
   const file = await windowFile(source);
   const detection = options.format === undefined ? detectFormat(file, name) : undefined;

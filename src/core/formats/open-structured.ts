@@ -1,6 +1,6 @@
 /**
  * `openStructured*`: opens the image formats that need more than a flat file — dynamic and
- * differencing VHD, VHDX and qcow2 (both read-only) — over the `ImageFile` port, so
+ * differencing VHD, VHDX (read-only) and qcow2 (writable at the top of its chain) — over the `ImageFile` port, so
  * the CLI (node:fs) and the page (a dropped File) share one path. A chain (a differencing VHD and
  * its parents) comes back as one LayeredDisk whose layers are the chain's files, child first, so
  * the occupancy map shows which file holds which block.
@@ -72,13 +72,17 @@ function vhdxParentCandidates(entries: ReadonlyMap<string, string>): string[] {
     .filter((v): v is string => v !== undefined && v !== '');
 }
 
-/** qcow2, read-only, with its backing chain; compressed clusters decode through the platform's `inflate`. */
+/**
+ * qcow2 with its backing chain (qcow2, raw or VHD below); compressed clusters decode through the
+ * platform's `inflate`. Writable (`readOnly: false`) at the top only: the file must be writable.
+ */
 export async function openStructuredQcow2(file: ImageFile, options: StructuredOpenOptions & { readonly inflate: Inflate }): Promise<StructuredImage> {
-  if (!options.readOnly) throw new DiskError('READ_ONLY', `${file.name}: qcow2 images open read-only (writing qcow2 is not supported yet)`);
+  if (!options.readOnly && !file.writable) throw new DiskError('READ_ONLY', `${file.name}: the file is open read-only, so the qcow2 image cannot be written`);
   const resolveParent = options.resolveParent;
   const chain = [file.name];
   const disk = await openQcow2(file, {
     inflate: options.inflate,
+    writable: !options.readOnly,
     resolveBacking: async (name) => {
       if (!resolveParent) throw new DiskError('INVALID_INPUT', `${file.name} has a backing file (${name}) that must be opened with it`);
       const parent = await resolveParent([name]);

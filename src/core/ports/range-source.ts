@@ -12,5 +12,10 @@ export interface RangeSource {
   /** Human-readable origin for messages: a URL or file name. */
   readonly name: string;
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: the same read, into the caller's buffer (exactly `into.length` bytes at `offset`),
+   * for sources that can fill it without an intermediate copy. Same errors as `read`.
+   */
+  readInto?(offset: number, into: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }

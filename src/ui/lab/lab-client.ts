@@ -50,3 +50,8 @@ function createLabClient(): LabClient {
 export function progressCallback<T>(fn: (value: T) => void): (value: T) => void {
   return Comlink.proxy(fn);
 }
+
+/** Marks `buffers` inside `value` to be transferred, not copied, to the worker: the page keeps no copy (key files). */
+export function transferring<T>(value: T, buffers: readonly ArrayBuffer[]): T {
+  return Comlink.transfer(value, [...buffers]);
+}

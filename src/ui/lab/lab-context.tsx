@@ -23,6 +23,8 @@ export interface Lab {
   readonly dataVersion: number;
   readonly message: LabMessage | undefined;
   open(spec: DiskSpec, name: string): Promise<StackInfo | undefined>;
+  /** As `open`, but a failure rejects (with the worker's DiskError/DiskConfigError) instead of going to the status bar. */
+  openOrThrow(spec: DiskSpec, name: string): Promise<StackInfo>;
   close(id: StackId): Promise<void>;
   select(id: StackId): void;
   /** Stores a fresher StackInfo and (unless `dataChanged` is false) bumps the data version. */
@@ -75,6 +77,13 @@ export function LabProvider({ children }: { children: ReactNode }) {
 
   const lab = useMemo<Lab>(() => {
     const c = client.current!;
+    const openOrThrow = async (spec: DiskSpec, name: string): Promise<StackInfo> => {
+      const info = await c.disk.openStack(spec, name);
+      update(info);
+      setActiveId(info.id);
+      setMessage({ kind: 'info', text: `Opened ${name}: ${formatInt(info.sectorCount)} sectors of ${info.sectorSize} bytes.` });
+      return info;
+    };
     return {
       client: c,
       stacks,
@@ -84,15 +93,8 @@ export function LabProvider({ children }: { children: ReactNode }) {
       run,
       update,
       say: setMessage,
-      async open(spec, name) {
-        const info = await run(`Opening ${name}`, () => c.disk.openStack(spec, name));
-        if (info) {
-          update(info);
-          setActiveId(info.id);
-          setMessage({ kind: 'info', text: `Opened ${name}: ${formatInt(info.sectorCount)} sectors of ${info.sectorSize} bytes.` });
-        }
-        return info;
-      },
+      open: (spec, name) => run(`Opening ${name}`, () => openOrThrow(spec, name)),
+      openOrThrow,
       async close(id) {
         await run('Closing the stack', () => c.disk.closeStack(id));
         const rest = stacksRef.current.filter((s) => s.id !== id);

@@ -3,14 +3,18 @@
  * never written: it is the read-only bottom layer of a layered disk with an empty RAM layer on top,
  * so every write lands in memory and the file stays as it was.
  */
-import type { DiskSpec } from '../../core/spec.ts';
+import type { DiskSpec, ParentFileSpec } from '../../core/spec.ts';
 
 export const SAMPLE_URL = '/sample.vhd';
 export const SAMPLE_NAME = 'sample.vhd';
 
-/** A read-only Blob under a RAM diff layer. */
-export function blobUnderRamDiff(blob: Blob, name: string): DiskSpec {
-  return { kind: 'layered', layers: [{ kind: 'ram-layer' }, { kind: 'disk-layer', disk: { kind: 'blob', blob, name } }] };
+/**
+ * A read-only Blob under a RAM diff layer. With `parents` (an image chain's other files), the
+ * resolver finds the chain's parents among them and each chain file becomes a layer of its own.
+ */
+export function blobUnderRamDiff(blob: Blob, name: string, parents: readonly ParentFileSpec[] = []): DiskSpec {
+  const disk: DiskSpec = parents.length > 0 ? { kind: 'blob', blob, name, parents } : { kind: 'blob', blob, name };
+  return { kind: 'layered', layers: [{ kind: 'ram-layer' }, { kind: 'disk-layer', disk }] };
 }
 
 /** An OPFS image, writable, opened directly. */

@@ -2,9 +2,14 @@
  * Hex view: one sector of the active stack as offset / hex / ASCII rows, with the layer that
  * supplied it (or "zero-filled" when no layer held it). Re-reads when the stack's data changes.
  * The dump carries `data-lba`, `data-source` and `data-hex` (the whole sector in hex) for tests.
+ *
+ * On a stack with an encryption layer, a choice of level (`data-testid="hex-level"`) shows the
+ * same sector as plaintext (what the guest sees, above the layer) or as ciphertext (what is stored
+ * below it, at the inner sector after any passphrase header): the teaching view of encryption at
+ * rest. The dump then also carries `data-view` and `data-inner-lba`.
  */
 import { useEffect, useState } from 'react';
-import type { SectorDump } from '../../../workers/api.ts';
+import type { SectorDump, SectorView } from '../../../workers/api.ts';
 import { describeError } from '../format.ts';
 import { useLab } from '../lab/lab-context.tsx';
 import { layerColor } from './layer-colors.ts';
@@ -16,13 +21,16 @@ export function HexPanel() {
   const [lba, setLba] = useState(0);
   const [dump, setDump] = useState<SectorDump | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
+  const [chosenView, setView] = useState<SectorView>('top');
   const disk = lab.client.disk;
   const last = stack ? stack.sectorCount - 1 : 0;
+  const crypt = stack?.crypt;
+  const view: SectorView = crypt ? chosenView : 'top';
 
   useEffect(() => {
     if (!stack) return;
     let cancelled = false;
-    disk.readSectors(stack.id, lba, 1).then(
+    disk.readSectors(stack.id, lba, 1, view).then(
       (d) => {
         if (cancelled) return;
         setDump(d);
@@ -37,7 +45,7 @@ export function HexPanel() {
     return () => {
       cancelled = true;
     };
-  }, [disk, stack, lba, lab.dataVersion]);
+  }, [disk, stack, lba, view, lab.dataVersion]);
 
   const go = (n: number) => {
     const next = Math.min(last, Math.max(0, n));
@@ -74,6 +82,16 @@ export function HexPanel() {
           </button>
         </form>
       </div>
+      {crypt && (
+        <div className="row small" role="radiogroup" aria-label="Stack level" data-testid="hex-level">
+          <label>
+            <input type="radio" name="hex-level" checked={view === 'top'} onChange={() => setView('top')} /> plaintext (above the encryption)
+          </label>
+          <label>
+            <input type="radio" name="hex-level" checked={view === 'below-crypt'} onChange={() => setView('below-crypt')} /> ciphertext (below it, as stored)
+          </label>
+        </div>
+      )}
       {error && (
         <p className="error small" role="alert">
           {error}
@@ -82,11 +100,27 @@ export function HexPanel() {
       {dump && (
         <>
           <p className="small" data-testid="hex-source">
-            Sector {dump.lba} ({dump.data.length} bytes) from{' '}
+            Sector {dump.lba} ({dump.data.length} bytes){dump.innerLba !== undefined && <> as stored below the encryption, at inner sector {dump.innerLba},</>} from{' '}
             {layerIndex >= 0 && <span className="swatch" style={{ background: layerColor(layerIndex) }} aria-hidden="true" />} <strong>{source}</strong>
           </p>
-          <pre className="hex" data-testid="hex-dump" data-lba={dump.lba} data-source={source} data-hex={toHex(dump.data)} aria-label={`Sector ${dump.lba} in hex`}>
-            {rows(dump.data, dump.lba * dump.data.length)}
+          {crypt && (
+            <p className="muted small" data-testid="hex-crypt-note">
+              {dump.view === 'top'
+                ? `Plaintext: ${crypt.cipher} decrypts this sector with tweak ${BigInt(dump.lba) + BigInt(crypt.ivOffset)} on every read.`
+                : `Ciphertext: what the disk below holds; the key that turns it into the plaintext above never leaves the disk worker.`}
+            </p>
+          )}
+          <pre
+            className="hex"
+            data-testid="hex-dump"
+            data-lba={dump.lba}
+            data-view={dump.view}
+            data-inner-lba={dump.innerLba}
+            data-source={source}
+            data-hex={toHex(dump.data)}
+            aria-label={`Sector ${dump.lba} in hex`}
+          >
+            {rows(dump.data, (dump.innerLba ?? dump.lba) * dump.data.length)}
           </pre>
         </>
       )}

@@ -4,6 +4,8 @@
  * while a workload runs on this stack. Hover or arrow keys pick a cell and show its LBA range and
  * the layers holding it; click or Enter zooms into the picked cell's row; "Zoom out" goes back.
  *
+ * Below the grid, one row per layer (occupancy-rows.tsx): for an image chain, which blocks each file holds.
+ *
  * The data drawn is also on a hidden `<output data-testid="occupancy-data">` (range, buckets, how
  * many cells each layer tops, sectors held per layer), so tests check data rather than pixels.
  */
@@ -13,6 +15,8 @@ import { useLab } from '../lab/lab-context.tsx';
 import { useWorkload } from '../workload/workload-context.tsx';
 import { EMPTY_COLOR, layerColor } from './layer-colors.ts';
 import { bucketRange, cellsOf, firstTopLba, sectorsHeld, topCounts, type Cell } from './occupancy-model.ts';
+import { OccupancyRows } from './occupancy-rows.tsx';
+import { UrlChunkMaps } from './url-cache-panel.tsx';
 import { useOccupancy } from './use-occupancy.ts';
 
 const COLS = 64;
@@ -137,6 +141,8 @@ export function OccupancyPanel() {
               <span className="swatch" style={{ background: EMPTY_COLOR }} aria-hidden="true" /> no layer (reads zeroes)
             </li>
           </ul>
+          {current && current.layers.length > 1 && <OccupancyRows occupancy={current} held={held} layers={stack.layers} sectorSize={ss} />}
+          <UrlChunkMaps stack={stack} />
           {error && <p className="error small">Occupancy: {error}</p>}
           <output
             hidden

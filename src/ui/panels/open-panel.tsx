@@ -1,13 +1,17 @@
 /**
  * Open panel: the built-in sample (opened once on the first visit, so the lab shows something with
- * no set-up) and the user's own raw or fixed VHD images from the file picker or dropped on the
- * page. All of them open read-only with an empty RAM diff on top, so writes never touch the file.
- * Also the strip of open stacks, to switch between them or close one.
+ * no set-up) and the user's own images (raw, VHD, VHDX, qcow2) from the file picker or dropped on
+ * the page; several files at once open as image chains (lab/chain-open.tsx). All of them open
+ * read-only with an empty RAM diff on top, so writes never touch the files. When a chain's parent
+ * is missing, a prompt names it with a "choose parent <name>" file input. Also the strip of open
+ * stacks, to switch between them or close one.
  */
 import { useEffect, useRef } from 'react';
 import { formatBytes } from '../format.ts';
+import { useChainOpener } from '../lab/chain-open.tsx';
 import { useLab, type Lab } from '../lab/lab-context.tsx';
 import { SAMPLE_NAME, blobUnderRamDiff, fetchSample } from '../lab/specs.ts';
+import { UrlOpenForm, openUrl, pageUrlParam } from './url-open.tsx';
 
 let sampleRequested = false;
 
@@ -16,12 +20,9 @@ export async function openSample(lab: Lab): Promise<void> {
   if (blob) await lab.open(blobUnderRamDiff(blob, SAMPLE_NAME), SAMPLE_NAME);
 }
 
-export async function openLocalFiles(lab: Lab, files: Iterable<File>): Promise<void> {
-  for (const file of files) await lab.open(blobUnderRamDiff(file, file.name), file.name);
-}
-
 export function OpenPanel() {
   const lab = useLab();
+  const chains = useChainOpener();
   const input = useRef<HTMLInputElement>(null);
   const labRef = useRef(lab);
   labRef.current = lab;
@@ -30,7 +31,9 @@ export function OpenPanel() {
     // Module-level, not a ref: StrictMode mounts twice in development and the sample opens once.
     if (sampleRequested) return;
     sampleRequested = true;
-    void openSample(labRef.current);
+    // A `?url=` page opens that image instead of the sample.
+    const url = pageUrlParam();
+    void (url === undefined ? openSample(labRef.current) : openUrl(labRef.current, url));
   }, []);
 
   return (
@@ -52,12 +55,16 @@ export function OpenPanel() {
             onChange={(e) => {
               const files = Array.from(e.target.files ?? []);
               e.target.value = '';
-              void openLocalFiles(lab, files);
+              void chains.openFiles(files);
             }}
           />
         </label>
       </div>
-      <p className="small muted">…or drop raw and fixed VHD images anywhere on the page. They open read-only under a RAM diff.</p>
+      <UrlOpenForm lab={lab} />
+      <p className="small muted">
+        …or drop raw, VHD, VHDX and qcow2 images anywhere on the page; drop a differencing image or overlay together with its parents to open the chain. They open read-only under a RAM diff.
+      </p>
+      <MissingParent />
       <h3 className="small-head">Open stacks</h3>
       <ul className="stacks" aria-label="Open stacks">
         {lab.stacks.map((s) => (
@@ -74,5 +81,35 @@ export function OpenPanel() {
         {lab.stacks.length === 0 && <li className="muted small">none yet</li>}
       </ul>
     </section>
+  );
+}
+
+function MissingParent() {
+  const { pending, provideParent, cancel } = useChainOpener();
+  if (!pending) return null;
+  return (
+    <div className="missing-parent" role="group" aria-label="Missing parent" data-testid="missing-parent" data-wanted={pending.wanted} data-child={pending.child}>
+      <p className="small">
+        <strong>{pending.top.name}</strong> needs <strong>{pending.wanted}</strong> (the parent {pending.child} names). Drop it on the page, or:
+      </p>
+      <div className="row">
+        <label className="button-like">
+          Choose parent {pending.wanted}…
+          <input
+            type="file"
+            className="visually-hidden"
+            aria-label={`choose parent ${pending.wanted}`}
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              e.target.value = '';
+              if (file) void provideParent(file);
+            }}
+          />
+        </label>
+        <button type="button" className="link" onClick={cancel}>
+          Cancel
+        </button>
+      </div>
+    </div>
   );
 }

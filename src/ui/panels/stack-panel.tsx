@@ -1,10 +1,11 @@
 /**
  * Stack panel: the active stack as a tree (backend, format, layers, decorators), top first, with
  * size, sector size, read-only and, for layers, bytes present and sectors served; and controls to
- * add a RAM diff, a delay or a fault overlay on the live stack, or remove one. Sectors served come
+ * add a RAM diff, a delay, a fault or an encryption overlay (crypt-form.tsx) on the live stack, or remove one. Sectors served come
  * from the shared attribution buffer each animation frame during a workload (use-live-attribution.ts),
  * else from the stack info.
  *
+ * An image chain's files are listed child first (chain-files.tsx), each a layer of its own.
  * Each node is `data-testid="stack-node"` with `data-role` and `data-label`, so tests read the tree
  * as data. Worker failures go to the lab's status bar.
  */
@@ -15,6 +16,10 @@ import type { OverlaySpec, StackNode } from '../../../workers/api.ts';
 import { formatBytes, formatCount, formatInt } from '../format.ts';
 import { useLab } from '../lab/lab-context.tsx';
 import { useWorkload } from '../workload/workload-context.tsx';
+import { ChainFiles } from './chain-files.tsx';
+import { UrlCacheStats } from './url-cache-panel.tsx';
+import { PersistentDiffButton } from './persistent-diff-button.tsx';
+import { CryptForm } from './crypt-form.tsx';
 import { layerColor } from './layer-colors.ts';
 import { useLiveAttribution } from './use-live-attribution.ts';
 
@@ -68,23 +73,30 @@ export function StackPanel() {
               </thead>
               <tbody>
                 {stack.layers.map((l) => (
-                  <tr key={l.index} data-testid="layer-row" data-layer={l.name} data-bytes-present={l.bytesPresent}>
+                  <tr key={l.index} data-testid="layer-row" data-layer={l.name} data-file={l.file} data-bytes-present={l.bytesPresent}>
                     <td>
                       <span className="swatch" style={{ background: layerColor(l.index) }} aria-hidden="true" /> {l.index}: {l.name}
                     </td>
                     <td>{formatBytes(l.bytesPresent)}</td>
-                    <td data-testid="layer-served">{formatCount(counts?.servedSectors[l.index] ?? l.servedSectors)}</td>
+                    <td data-testid="layer-served" data-served={counts?.servedSectors[l.index] ?? l.servedSectors}>
+                      {formatCount(counts?.servedSectors[l.index] ?? l.servedSectors)}
+                    </td>
                   </tr>
                 ))}
                 <tr>
                   <td>zero-filled (no layer)</td>
                   <td />
-                  <td data-testid="zero-filled">{formatCount(counts?.zeroFilledSectors ?? stack.zeroFilledSectors)}</td>
+                  <td data-testid="zero-filled" data-served={counts?.zeroFilledSectors ?? stack.zeroFilledSectors}>
+                    {formatCount(counts?.zeroFilledSectors ?? stack.zeroFilledSectors)}
+                  </td>
                 </tr>
               </tbody>
             </table>
           )}
+          <ChainFiles layers={stack.layers} />
+          <UrlCacheStats stack={stack} />
           <OverlayForm stackId={stack.id} />
+          <CryptForm stackId={stack.id} readOnly={stack.readOnly} />
         </>
       )}
     </section>
@@ -93,7 +105,7 @@ export function StackPanel() {
 
 function TreeNode({ node, onRemove }: { node: StackNode; onRemove: (id: string) => void }) {
   return (
-    <li data-testid="stack-node" data-role={node.role} data-label={node.label} data-node-id={node.id}>
+    <li data-testid="stack-node" data-role={node.role} data-label={node.label} data-node-id={node.id} data-file={node.file}>
       <div className="node">
         <span className={`role role-${node.role}`}>{node.role}</span>{' '}
         {node.layerIndex !== undefined && <span className="swatch" style={{ background: layerColor(node.layerIndex) }} aria-hidden="true" />}
@@ -139,6 +151,7 @@ function OverlayForm({ stackId }: { stackId: string }) {
         <button type="button" onClick={() => add({ kind: 'ram-diff' }, 'a RAM diff')}>
           Add RAM diff
         </button>
+        {lab.active && <PersistentDiffButton stack={lab.active} />}
       </div>
       <div className="row">
         <label>

@@ -9,6 +9,11 @@
  * Every host offset is checked (alignment, inside the file) before use; L2 tables are cached
  * (a bounded number). Errors: `CORRUPT_IMAGE` naming the field (`l1_entry`, `l2_entry`,
  * `compressed_cluster`); the file's own errors pass through.
+ *
+ * For a writable image (writer.ts) the map is also the in-memory metadata: the writer changes
+ * L1 entries in the shared L1 buffer and L2 entries in the cached tables, `pin`ning every table
+ * it changed so the cache never drops (and later re-reads a stale on-disk copy of) a table that
+ * is not written back yet. Readers therefore always see the newest mapping.
  */
 import { DiskError } from '../../disk/errors.ts';
 import type { Inflate } from '../../ports/inflate.ts';
@@ -39,6 +44,7 @@ export class ClusterMap {
   readonly #l1: DataView;
   readonly #l1Size: number;
   readonly #l2Cache = new Map<number, DataView>();
+  readonly #pinned = new Set<number>();
   readonly #l2Entries: number;
   readonly #entryBytes: number;
   #lastCompressed: { host: number; data: Uint8Array } | undefined;
@@ -81,9 +87,47 @@ export class ClusterMap {
     const bytes = new Uint8Array(cs);
     await this.#file.read(offset, bytes, 'L2 table');
     const view = new DataView(bytes.buffer);
-    if (this.#l2Cache.size >= L2_CACHE_TABLES) this.#l2Cache.delete(this.#l2Cache.keys().next().value!);
+    this.#evict();
     this.#l2Cache.set(offset, view);
     return view;
+  }
+
+  /** Drops the oldest unpinned table once the cache is full (pinned tables are not counted). */
+  #evict(): void {
+    if (this.#l2Cache.size - this.#pinned.size < L2_CACHE_TABLES) return;
+    for (const key of this.#l2Cache.keys()) {
+      if (this.#pinned.has(key)) continue;
+      this.#l2Cache.delete(key);
+      return;
+    }
+  }
+
+  /** The (cached) L2 table of L1 index `i`, or undefined when there is none: the writer edits it in place after `pin`. */
+  async table(i: number): Promise<DataView | undefined> {
+    return this.#l2(i);
+  }
+
+  /** Keeps the table at `offset` in the cache until `unpin`: it holds changes not yet on disk. */
+  pin(offset: number): void {
+    this.#pinned.add(offset);
+  }
+
+  unpin(offset: number): void {
+    this.#pinned.delete(offset);
+  }
+
+  /** Puts a new, pinned L2 table at `offset` for L1 index `i` and points the in-memory L1 entry at it. */
+  installTable(i: number, offset: number, table: DataView): void {
+    this.#l2Cache.set(offset, table);
+    this.#pinned.add(offset);
+    this.setL1(i, offset);
+  }
+
+  /** Sets L1 entry `i` (in the shared L1 buffer) to `offset` with the copied flag, or to 0. */
+  setL1(i: number, offset: number): void {
+    const hi = Math.floor(offset / 0x100000000);
+    this.#l1.setUint32(i * 8, offset === 0 ? 0 : (hi | 0x80000000) >>> 0);
+    this.#l1.setUint32(i * 8 + 4, offset % 0x100000000);
   }
 
   /** The byte ranges of guest cluster `c` and their states, covering [0, clusterSize). */

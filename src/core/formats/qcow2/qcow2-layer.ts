@@ -1,16 +1,19 @@
 /**
- * `Qcow2Layer`: one qcow2 image (its active state, or one internal snapshot) as a read-only
- * Layer. Presence follows the L2 tables: allocated and compressed clusters (or subclusters)
+ * `Qcow2Layer`: one qcow2 image (its active state, or one internal snapshot) as a Layer,
+ * read-only unless opened with a writer (writer.ts: the top of a chain, or a stand-alone image). Presence follows the L2 tables: allocated and compressed clusters (or subclusters)
  * are `data`, zero clusters are `zero`, unallocated ones are `absent`, so a LayeredDisk of
  * [image, backing, backing's backing, ...] reads exactly what QEMU reads.
  *
  * The layer's sector size must not exceed the mapping granularity (cluster, or subcluster with
  * extended L2), so that every sector has one state. The virtual size is floor(size / sector).
- * Errors: OUT_OF_RANGE for requests past the end, READ_ONLY for writes (write-no-overwrite is
- * accepted and ignored, as the Layer contract allows), CORRUPT_IMAGE for bad metadata found
- * while reading; construction problems are DiskConfigErrors.
+ * Writable: writes and unmaps go to the writer (whole clusters, copy-on-write from the backing
+ * chain given by `setBacking`); a write-no-overwrite writes only into absent clusters, whole
+ * ones, so that a cache fill never turns part of a cluster into stale data. Closing flushes.
+ * Errors: OUT_OF_RANGE for requests past the end, READ_ONLY for writes to a read-only layer
+ * (write-no-overwrite is accepted and ignored, as the Layer contract allows), CORRUPT_IMAGE for
+ * bad metadata found while reading; construction problems are DiskConfigErrors.
  */
-import type { UnmapBehavior } from '../../disk/disk.ts';
+import type { Disk, UnmapBehavior } from '../../disk/disk.ts';
 import { DiskConfigError, DiskError } from '../../disk/errors.ts';
 import { checkRange } from '../../disk/range.ts';
 import type { Layer, LayerWriteOptions, PresenceRun, SectorMarker } from '../../layered/layer.ts';
@@ -18,6 +21,7 @@ import { checkMapArgs, occupancyFromRuns, pushRun } from '../../layered/occupanc
 import type { Inflate } from '../../ports/inflate.ts';
 import type { ClusterMap } from './cluster-map.ts';
 import type { Qcow2Header } from './header.ts';
+import { Qcow2Writer, type Qcow2WriterParts } from './writer.ts';
 
 export interface Qcow2LayerParts {
   readonly header: Qcow2Header;
@@ -30,13 +34,15 @@ export interface Qcow2LayerParts {
   /** Bytes in the data state, counted at open. */
   readonly dataBytes: number;
   readonly close: () => Promise<void>;
+  /** Present for a writable image: what its writer needs besides the byte counter. */
+  readonly writer?: Omit<Qcow2WriterParts, 'onDataBytes'>;
 }
 
 export class Qcow2Layer implements Layer {
   readonly layerType = 'qcow2';
   readonly sectorSize: number;
   readonly physicalSectorSize: number;
-  readonly readOnly = true;
+  readonly readOnly: boolean;
   readonly fuaRespected = true;
   readonly unmapBehavior: UnmapBehavior = 'zeroes';
   readonly optimalUnmapSectors: number;
@@ -45,6 +51,8 @@ export class Qcow2Layer implements Layer {
   readonly name: string;
   readonly #p: Qcow2LayerParts;
   readonly #sectors: number;
+  readonly #writer: Qcow2Writer | undefined;
+  #dataBytes: number;
 
   constructor(parts: Qcow2LayerParts) {
     const granularity = parts.header.extendedL2 ? parts.header.clusterSize / 32 : parts.header.clusterSize;
@@ -58,6 +66,14 @@ export class Qcow2Layer implements Layer {
     this.physicalSectorSize = parts.sectorSize;
     this.optimalUnmapSectors = Math.max(1, granularity / parts.sectorSize);
     this.#sectors = Math.floor(parts.size / parts.sectorSize);
+    this.#dataBytes = parts.dataBytes;
+    this.#writer = parts.writer && new Qcow2Writer({ ...parts.writer, onDataBytes: (d) => void (this.#dataBytes += d) });
+    this.readOnly = this.#writer === undefined;
+  }
+
+  /** The backing chain below this image (for copy-on-write of partial cluster writes). */
+  setBacking(backing: Disk | undefined): void {
+    this.#writer?.setBacking(backing);
   }
 
   sectorCount(): number {
@@ -65,7 +81,7 @@ export class Qcow2Layer implements Layer {
   }
 
   bytesPresent(): number {
-    return this.#p.dataBytes;
+    return this.#dataBytes;
   }
 
   async read(lba: number, buf: Uint8Array, marker: SectorMarker): Promise<void> {
@@ -94,20 +110,41 @@ export class Qcow2Layer implements Layer {
   }
 
   async write(lba: number, data: Uint8Array, options?: LayerWriteOptions): Promise<void> {
-    checkRange('write', lba, data.length / this.sectorSize, this.#sectors);
-    if (options?.noOverwrite) return;
-    throw new DiskError('READ_ONLY', `${this.name}: the qcow2 reader is read-only`);
+    const ss = this.sectorSize;
+    checkRange('write', lba, data.length / ss, this.#sectors);
+    if (data.length === 0) return;
+    if (!this.#writer) {
+      if (options?.noOverwrite) return;
+      throw new DiskError('READ_ONLY', `${this.name}: this qcow2 image is open read-only`, { lba });
+    }
+    if (!options?.noOverwrite) return this.#writer.write(lba * ss, data, options?.fua === true);
+    // Fill only whole absent clusters: a partly filled cluster would need the rest from below.
+    const cs = this.header.clusterSize;
+    const start = lba * ss;
+    const end = start + data.length;
+    for (let c = Math.ceil(start / cs); (c + 1) * cs <= end; c++) {
+      const segs = await this.#p.map.segments(c);
+      if (segs.length === 1 && segs[0]!.state === 'absent') await this.#writer.write(c * cs, data.subarray(c * cs - start, (c + 1) * cs - start), false);
+    }
   }
 
-  async unmap(lba: number, count: number): Promise<void> {
+  async unmap(lba: number, count: number, nextIsZero = false): Promise<void> {
     checkRange('unmap', lba, count, this.#sectors);
-    throw new DiskError('READ_ONLY', `${this.name}: the qcow2 reader is read-only`);
+    if (count === 0) return;
+    if (!this.#writer) throw new DiskError('READ_ONLY', `${this.name}: this qcow2 image is open read-only`, { lba });
+    await this.#writer.unmap(lba * this.sectorSize, (lba + count) * this.sectorSize, nextIsZero);
   }
 
-  async flush(): Promise<void> {}
+  async flush(): Promise<void> {
+    await this.#writer?.flush();
+  }
 
   async close(): Promise<void> {
-    await this.#p.close();
+    try {
+      await this.#writer?.flush();
+    } finally {
+      await this.#p.close();
+    }
   }
 
   async presence(lba: number, count: number): Promise<PresenceRun[]> {

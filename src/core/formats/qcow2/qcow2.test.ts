@@ -139,7 +139,7 @@ if (hasQemu) {
     });
     it('refuses encrypted images', async () => {
       const path = at('enc.qcow2');
-      img('create', '-q', '-f', 'qcow2', '--object', 'secret,id=s0,data=pw', '-o', 'encrypt.format=luks,encrypt.key-secret=s0', path, '1M');
+      img('create', '-q', '-f', 'qcow2', '--object', 'secret,id=s0,data=pw', '-o', 'encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=200', path, '1M');
       const e = await expectDiskError(openQcow2(open(path), { inflate: nodeInflate }), 'UNSUPPORTED');
       expect(e.message).toContain('encrypted qcow2 images are not supported');
     });

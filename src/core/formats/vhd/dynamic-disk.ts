@@ -3,7 +3,10 @@
  * - `VhdDynamicDisk`, a Disk: absent sectors (unallocated blocks, clear bitmap bits) read as zero.
  * - `VhdDifferencingLayer`, a Layer for a LayeredDisk: present sectors are `data`, everything else
  *   is `absent` and falls through to the parent layers below. Presence is per sector, from the
- *   bitmaps. A dynamic image can be a layer too (the top of a chain over a RamLayer, say).
+ *   bitmaps. A dynamic image can be a layer too (the top of a chain over a RamLayer, say, or
+ *   the presence view of a chain's dynamic base, base-layer.ts). `bytesPresent` agrees with
+ *   `presence` once the image's bitmaps are counted (`image.loadPresentCounts()`, which
+ *   openVhdDynamic does); before that an allocated block whose bitmap was never read counts whole.
  *
  * Both: 512-byte sectors, the footer's unique id as diskId, FUA honoured (a flush after the
  * write) when the file can flush, no resize. Unmap is `ignored`: the sectors keep their data (a

@@ -31,6 +31,11 @@ export class ImageFixedDisk implements Disk {
     this.diskId = footer.uniqueId.slice();
   }
 
+  /** The image file (its name is the chain entry `info` and `map` print; sector i is at byte 512 * i). */
+  get file(): ImageFile {
+    return this.#file;
+  }
+
   sectorCount(): number {
     return this.#sectors;
   }

@@ -4,9 +4,11 @@
  * - Dynamic: `{ kind: 'dynamic', disk }`, a Disk whose absent sectors read as zero.
  * - Differencing: `{ kind: 'differencing', layer, parentCandidates }`, the child as a Layer whose
  *   presence is per sector (bitmaps). With `resolveParent`, the whole chain is opened too:
- *   `layers` (child first, then each parent, the base last: a dynamic or fixed base as a
- *   DiskLayer) and `disk`, a LayeredDisk over them. Parents open read-only; only the child is
- *   writable (when asked and the file allows it).
+ *   `layers` (child first, then each parent, the base last: a fixed base as a whole-disk
+ *   DiskLayer, a dynamic base as a SparseDiskLayer that reports the blocks it really holds, see
+ *   base-layer.ts) and `disk`, a LayeredDisk over them. Parents open read-only; only the child is
+ *   writable (when asked and the file allows it). Every differencing layer's bitmaps are read at
+ *   open, so its `bytesPresent` counts present sectors, as its `presence` does.
  *
  * Parent resolution: `resolveParent` gets the child's locator paths (see parent-locator.ts:
  * relative first, then absolute, then the bare parent name) and returns the parent's file. The
@@ -19,6 +21,7 @@ import type { Disk } from '../../disk/disk.ts';
 import { DiskError } from '../../disk/errors.ts';
 import type { Layer } from '../../layered/layer.ts';
 import { DiskLayer } from '../../layered/disk-layer.ts';
+import { vhdDynamicBaseLayer } from './base-layer.ts';
 import { LayeredDisk } from '../../layered/layered-disk.ts';
 import type { ImageFile } from '../image-file.ts';
 import { formatUniqueId, vhdTimestampToDate } from './footer.ts';
@@ -56,6 +59,7 @@ export async function openVhdDynamic(file: ImageFile, options: VhdDynamicOpenOpt
   const layer = new VhdDifferencingLayer(image);
   const opened: Layer[] = [layer];
   try {
+    await image.loadPresentCounts();
     const parentCandidates = await readParentCandidates(file, image.header);
     if (!options.resolveParent) return { kind: 'differencing', layer, image, parentCandidates, layers: opened, disk: undefined, warnings };
     await openParents(image, parentCandidates, options.resolveParent, options.maxChainDepth ?? 32, opened, warnings);
@@ -108,9 +112,15 @@ async function openParents(
       throw e;
     }
     warnings.push(...image.warnings);
-    if (image.footer.diskType === 'dynamic') {
-      opened.push(new DiskLayer(new VhdDynamicDisk(image)));
-      return;
+    try {
+      if (image.footer.diskType === 'dynamic') {
+        opened.push(await vhdDynamicBaseLayer(image));
+        return;
+      }
+      await image.loadPresentCounts();
+    } catch (e) {
+      await parentFile.close().catch(() => undefined);
+      throw e;
     }
     opened.push(new VhdDifferencingLayer(image));
     current = image;

@@ -177,7 +177,10 @@ export class VhdSparseImage {
     return this.#bat.length;
   }
 
-  /** Bytes of present sectors; an allocated block whose bitmap was never read counts as full. */
+  /**
+   * Bytes of present sectors, per sector as `presence` reports them once `loadPresentCounts` has
+   * run; before that, an allocated block whose bitmap was never read counts as full.
+   */
   bytesPresent(): number {
     let total = 0;
     for (let b = 0; b < this.#bat.length; b++) {
@@ -185,6 +188,26 @@ export class VhdSparseImage {
       total += (this.#presentCounts.get(b) ?? this.#sectorsIn(b)) * SECTOR;
     }
     return total;
+  }
+
+  /**
+   * Reads the bitmap of every allocated block not counted yet, so that `bytesPresent` is exact
+   * (one 512-byte-multiple read per block; the bitmaps are not kept). Queued behind writes.
+   */
+  loadPresentCounts(): Promise<void> {
+    const run = this.#tail.then(async () => {
+      const bits = new Uint8Array(this.bitmapBytes);
+      for (let b = 0; b < this.#bat.length; b++) {
+        const entry = this.#bat[b]!;
+        if (entry === VHD_UNALLOCATED || this.#presentCounts.has(b)) continue;
+        const cached = this.#bitmaps.get(b);
+        const source = cached ? await cached : bits;
+        if (!cached) await this.file.read(entry * SECTOR, bits, `sector bitmap of block ${b}`);
+        this.#presentCounts.set(b, countBits(source, this.#sectorsIn(b)));
+      }
+    });
+    this.#tail = run.catch(() => undefined);
+    return run;
   }
 
   #sectorsIn(b: number): number {

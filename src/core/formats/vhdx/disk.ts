@@ -2,9 +2,10 @@
  * The two read-only views of a `VhdxImage`:
  * - `VhdxDisk`, a Disk for a VHDX without a parent (dynamic or fixed): every sector it does not
  *   hold reads as zero. diskType 'vhdx', sector sizes and disk id (page 83 data) from metadata.
- * - `VhdxLayer`, a Layer for a differencing VHDX: presence is per sector (fully present blocks,
- *   set bits of partially present blocks as `data`; ZERO/UNMAPPED/UNDEFINED blocks as `zero`; the rest
- *   absent, to be read from the parent). `bytesPresent` is counted once at open.
+ * - `VhdxLayer`, a Layer for a differencing VHDX (or the presence view of a chain's base,
+ *   base-layer.ts): presence is per sector (fully present blocks, set bits of partially present
+ *   blocks as `data`; ZERO/UNMAPPED/UNDEFINED blocks as `zero`; the rest absent, to be read from
+ *   the parent, or zero-filled below a base). `bytesPresent` is counted once at open.
  * Writes and unmaps reject with READ_ONLY (a layer's write-no-overwrite is accepted and ignored,
  * as the Layer contract asks of read-only layers); flush does nothing. Reads range-check
  * themselves (OUT_OF_RANGE). Corruption met while reading is CORRUPT_IMAGE naming the field.

@@ -5,7 +5,8 @@
  *   `VhdxDisk`. A differencing VHDX needs `options.resolveParent`, which is given the child's
  *   parent locator (key/value entries: parent_linkage, relative_path, absolute_win32_path,
  *   volume_path, ...) and returns the parent's ImageFile; the chain is followed to a disk
- *   without a parent and returned as a read-only LayeredDisk, top (the file opened) first.
+ *   without a parent and returned as a read-only LayeredDisk, top (the file opened) first. The
+ *   base is a SparseDiskLayer (base-layer.ts), so it reports the blocks it really holds.
  *   Without a resolver, a differencing image is UNSUPPORTED with a message saying so.
  * - `openVhdxLayer(file, options)`: the pieces, for a caller that stacks the chain itself: the
  *   parsed image, a `VhdxLayer` (differencing) or `VhdxDisk` (no parent) and the locator.
@@ -19,10 +20,10 @@
  */
 import type { Disk } from '../../disk/disk.ts';
 import { DiskError } from '../../disk/errors.ts';
-import { DiskLayer } from '../../layered/disk-layer.ts';
 import type { Layer } from '../../layered/layer.ts';
 import { LayeredDisk } from '../../layered/layered-disk.ts';
 import type { ImageFile } from '../image-file.ts';
+import { vhdxBaseLayer } from './base-layer.ts';
 import { VhdxDisk, VhdxLayer } from './disk.ts';
 import { guidBytes, guidEqual, guidText } from './guid.ts';
 import { VhdxImage } from './image.ts';
@@ -94,7 +95,13 @@ export async function openVhdx(file: ImageFile, options: VhdxOpenOptions = {}): 
         await parentFile.close().catch(() => {});
         throw e;
       }
-      const pieceLayer = parent.kind === 'disk' ? new DiskLayer(parent.disk) : parent.layer;
+      let pieceLayer: Layer;
+      try {
+        pieceLayer = parent.kind === 'disk' ? await vhdxBaseLayer(parent.image) : parent.layer;
+      } catch (e) {
+        await parentFile.close().catch(() => {});
+        throw e;
+      }
       layers.push(pieceLayer);
       if (!parentMatches(child.parentLocator, parent.image)) {
         throw new DiskError(

@@ -1,0 +1,60 @@
+/**
+ * In-browser job throughput against the raw platform, in one run (issue 7's performance figure):
+ * commit (a persistent OPFS diff layer into the OPFS image below it) and export (an OPFS image
+ * into a new raw OPFS image) of BENCH_JOBS_MIB MiB of data (default 64), each against a bare
+ * OPFS-to-OPFS copy of the same bytes with two sync access handles (bench/browser/raw-copy.worker.ts).
+ * Target ratio 0.7. Prints JSON (BenchResult-shaped) on stdout.
+ *
+ * Run: `npx tsx bench/browser-jobs.ts`. Like browser-suite.ts it uses a persistent Chromium
+ * profile in a fresh temp dir: OPFS in an incognito context is an in-memory emulation.
+ * The page is the e2e persistence harness (e2e/fixtures/persist.html), which starts disk workers.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+import { createServer } from 'vite';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PORT = Number(process.env['BENCH_PORT'] ?? 5198);
+const MIB = Number(process.env['BENCH_JOBS_MIB'] ?? 64);
+
+interface Figures {
+  readonly rawMs: number;
+  readonly exportMs: number;
+  readonly commitMs: number;
+  readonly exportWritten: number;
+  readonly bytes: number;
+}
+
+async function main(): Promise<void> {
+  const server = await createServer({ root, configFile: path.join(root, 'vite.config.ts'), server: { port: PORT, strictPort: true, host: '127.0.0.1' }, logLevel: 'error' });
+  await server.listen();
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-bench-jobs-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${PORT}/e2e/fixtures/persist.html`);
+    await page.getByRole('status').filter({ hasText: 'ready' }).waitFor();
+    // The measuring code is the harness page's `benchJobs` (e2e/fixtures/persist-harness.ts).
+    const f = await page.evaluate((mib) => (globalThis as unknown as { persist: { benchJobs(mib: number): Promise<Figures> } }).persist.benchJobs(mib), MIB);
+    const mbps = (ms: number) => Math.round((f.bytes / 1e6 / (ms / 1000)) * 10) / 10;
+    const baseline = { name: 'raw-opfs-copy', unit: 'MB/s', value: mbps(f.rawMs) };
+    const results = [
+      { name: 'browser-job-export-raw', description: `export of a ${MIB} MiB OPFS image to a new raw OPFS image (ExportJob in the disk worker) vs a bare sync-handle copy`, unit: 'MB/s', value: mbps(f.exportMs), baseline, ratio: Math.round((f.rawMs / f.exportMs) * 1000) / 1000, targetRatio: 0.7 },
+      { name: 'browser-job-commit', description: `commit of a ${MIB} MiB persistent OPFS diff into the OPFS image below (CommitJob, live) vs a bare sync-handle copy`, unit: 'MB/s', value: mbps(f.commitMs), baseline, ratio: Math.round((f.rawMs / f.commitMs) * 1000) / 1000, targetRatio: 0.7 },
+    ];
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  } finally {
+    await context.close();
+    await server.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,100 @@
+/**
+ * The last stack, kept across reloads, and the persistent diff the stack panel adds.
+ *
+ * Promises
+ * - `saveStack` keeps the active stack's spec (base image, layers, decorators in the spec) and
+ *   name in IndexedDB; the spec is redacted first (spec.ts `redactSpec`), so a key or passphrase
+ *   is never stored. A spec with a local file keeps that file only when the files total at most
+ *   SAVE_BLOB_LIMIT bytes (IndexedDB would copy them whole); otherwise nothing is saved and
+ *   the reason is returned. Overlays added on the live stack (delay, fault, RAM diff) are not
+ *   saved: they are experiments; a persistent diff is part of the spec.
+ * - `loadStack` returns what was saved, or undefined (nothing saved, or IndexedDB unavailable).
+ * - `withPersistentDiff` is the spec with a persistent OPFS layer on top in place of any RAM
+ *   layers at the top (their data would otherwise shadow nothing after a reload).
+ *
+ * Errors: storage failures reject with the browser's error; callers report them.
+ */
+import { redactSpec, type DiskSpec, type LayerSpec } from '../../core/spec.ts';
+
+export const SAVE_BLOB_LIMIT = 256 * 1024 * 1024;
+const DB = 'disklab';
+const STORE = 'state';
+const KEY = 'last-stack';
+
+export interface SavedStack {
+  readonly spec: DiskSpec;
+  readonly name: string;
+}
+
+function blobsOf(spec: DiskSpec): Blob[] {
+  switch (spec.kind) {
+    case 'blob':
+      return [spec.blob, ...(spec.parents ?? []).map((p) => p.blob)];
+    case 'layered':
+      return spec.layers.flatMap((l) => (l.kind === 'disk-layer' ? blobsOf(l.disk) : []));
+    case 'delay':
+    case 'fault':
+    case 'metered':
+    case 'crypt':
+      return blobsOf(spec.inner);
+    case 'striped':
+      return spec.members.flatMap(blobsOf);
+    default:
+      return [];
+  }
+}
+
+function openDb(): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB failed to open'));
+  });
+}
+
+async function withStore<T>(mode: IDBTransactionMode, fn: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  const db = await openDb();
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      const req = fn(db.transaction(STORE, mode).objectStore(STORE));
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/** Saves the stack; returns why it was not saved, or undefined when it was. */
+export async function saveStack(spec: DiskSpec, name: string): Promise<string | undefined> {
+  const bytes = blobsOf(spec).reduce((n, b) => n + b.size, 0);
+  if (bytes > SAVE_BLOB_LIMIT) return `${name} is a local file of ${Math.round(bytes / 2 ** 20)} MiB: import it into OPFS to have it reopen after a reload`;
+  const saved: SavedStack = { spec: redactSpec(spec), name };
+  await withStore('readwrite', (s) => s.put(saved, KEY));
+  return undefined;
+}
+
+export async function loadStack(): Promise<SavedStack | undefined> {
+  if (typeof indexedDB === 'undefined') return undefined;
+  const saved = (await withStore('readonly', (s) => s.get(KEY))) as SavedStack | undefined;
+  return saved && typeof saved === 'object' && 'spec' in saved && typeof saved.name === 'string' ? saved : undefined;
+}
+
+export async function forgetStack(): Promise<void> {
+  await withStore('readwrite', (s) => s.delete(KEY));
+}
+
+/** A layer name from a stack name: file-name-safe and short. */
+export function diffNameFor(stackName: string): string {
+  const base = stackName.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '').slice(0, 80) || 'disk';
+  return `${base}.diff`;
+}
+
+export function withPersistentDiff(spec: DiskSpec, layerName: string): DiskSpec {
+  const top: LayerSpec = { kind: 'persistent-layer', name: layerName };
+  if (spec.kind !== 'layered') return { kind: 'layered', layers: [top, { kind: 'disk-layer', disk: spec }] };
+  let i = 0;
+  while (spec.layers[i]?.kind === 'ram-layer') i++;
+  return { kind: 'layered', layers: [top, ...spec.layers.slice(i)] };
+}
