@@ -3,9 +3,10 @@
  * commit (a persistent OPFS diff layer into the OPFS image below it) and export (an OPFS image
  * into a new raw OPFS image) of BENCH_JOBS_MIB MiB of data (default 64), each against a bare
  * OPFS-to-OPFS copy of the same bytes with two sync access handles (bench/browser/raw-copy.worker.ts).
- * Target ratio 0.7. Prints JSON (BenchResult-shaped) on stdout.
+ * Target ratio 0.7. Part of `npm run bench` (bench/run.ts); alone, `npx tsx bench/browser-jobs.ts`
+ * prints the same JSON.
  *
- * Run: `npx tsx bench/browser-jobs.ts`. Like browser-suite.ts it uses a persistent Chromium
+ * Like browser-suite.ts it uses a persistent Chromium
  * profile in a fresh temp dir: OPFS in an incognito context is an in-memory emulation.
  * The page is the e2e persistence harness (e2e/fixtures/persist.html), which starts disk workers.
  */
@@ -15,6 +16,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
+import type { BenchResult } from './harness.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PORT = Number(process.env['BENCH_PORT'] ?? 5198);
@@ -28,7 +30,7 @@ interface Figures {
   readonly bytes: number;
 }
 
-async function main(): Promise<void> {
+export async function browserJobBenchmarks(): Promise<BenchResult[]> {
   const server = await createServer({ root, configFile: path.join(root, 'vite.config.ts'), server: { port: PORT, strictPort: true, host: '127.0.0.1' }, logLevel: 'error' });
   await server.listen();
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-bench-jobs-'));
@@ -45,11 +47,11 @@ async function main(): Promise<void> {
     const f = await page.evaluate((mib) => (globalThis as unknown as { persist: { benchJobs(mib: number): Promise<Figures> } }).persist.benchJobs(mib), MIB);
     const mbps = (ms: number) => Math.round((f.bytes / 1e6 / (ms / 1000)) * 10) / 10;
     const baseline = { name: 'raw-opfs-copy', unit: 'MB/s', value: mbps(f.rawMs) };
-    const results = [
-      { name: 'browser-job-export-raw', description: `export of a ${MIB} MiB OPFS image to a new raw OPFS image (ExportJob in the disk worker) vs a bare sync-handle copy`, unit: 'MB/s', value: mbps(f.exportMs), baseline, ratio: Math.round((f.rawMs / f.exportMs) * 1000) / 1000, targetRatio: 0.7 },
-      { name: 'browser-job-commit', description: `commit of a ${MIB} MiB persistent OPFS diff into the OPFS image below (CommitJob, live) vs a bare sync-handle copy`, unit: 'MB/s', value: mbps(f.commitMs), baseline, ratio: Math.round((f.rawMs / f.commitMs) * 1000) / 1000, targetRatio: 0.7 },
+    const results: BenchResult[] = [
+      { name: 'browser-job-export-raw', description: `export of a ${MIB} MiB OPFS image to a new raw OPFS image (ExportJob in the disk worker) vs a bare sync-handle copy`, unit: 'MB/s', value: mbps(f.exportMs), ops: 1, seconds: f.exportMs / 1000, baseline, ratio: Math.round((f.rawMs / f.exportMs) * 1000) / 1000, targetRatio: 0.7 },
+      { name: 'browser-job-commit', description: `commit of a ${MIB} MiB persistent OPFS diff into the OPFS image below (CommitJob, live) vs a bare sync-handle copy`, unit: 'MB/s', value: mbps(f.commitMs), ops: 1, seconds: f.commitMs / 1000, baseline, ratio: Math.round((f.rawMs / f.commitMs) * 1000) / 1000, targetRatio: 0.7 },
     ];
-    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    return results;
   } finally {
     await context.close();
     await server.close();
@@ -57,4 +59,6 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.stdout.write(`${JSON.stringify(await browserJobBenchmarks(), null, 2)}\n`);
+}

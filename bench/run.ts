@@ -20,6 +20,7 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   ['http range source vs plain fetch (loopback)', async () => (await import('./node-http.ts')).httpBenchmarks()],
   ['XTS-AES-256: wasm vs @noble/ciphers vs OpenSSL', async () => (await import('./node-xts.ts')).xtsBenchmarks()],
   ['in-browser (Chromium, persistent profile)', browserBenchmarks],
+  ['in-browser block jobs vs raw OPFS copy', async () => (await import('./browser-jobs.ts')).browserJobBenchmarks()],
 ];
 
 const results: BenchResult[] = [];
