@@ -6,11 +6,16 @@
  * - a job that runs out of storage ends with QUOTA and leaves the source readable and unchanged
  *   (the quota is SIMULATED: the worker's test-only `setSimulatedQuota` makes its files throw
  *   QUOTA past a byte budget, because a test cannot shrink Chromium's real quota);
- * - export to raw and dynamic VHD, then re-import (raw) or reopen (VHD), reads identically.
+ * - export to raw and dynamic VHD, then re-import (raw) or reopen (VHD), reads identically; so
+ *   does an export to qcow2;
+ * - an incremental backup chain (a full VHD backup, writes, an incremental differencing VHD taken
+ *   while the guest keeps writing) reopened as a chain reads the second point in time, and the
+ *   full backup alone the first.
  * Every random choice comes from a fixed seed, so a failure replays.
  */
 import { expect, test, type Page } from '@playwright/test';
 import type { Persist } from './fixtures/persist-harness.ts';
+import type { JobRequest } from '../workers/storage-api.ts';
 
 const HARNESS = '/e2e/fixtures/persist.html';
 const MiB = 1 << 20;
@@ -177,4 +182,73 @@ test('export to raw and dynamic VHD round-trips: re-imported or reopened, it rea
     return { raw: raw.state, rawSize: rawFile.size, rawDiff, vhd: vhd.state, vhdSize: vhdFile.size, vhdDiff, written: raw.bytesDone };
   }, MiB);
   expect(out).toMatchObject({ raw: 'completed', rawSize: 4 * MiB, rawDiff: -1, vhd: 'completed', vhdDiff: -1 });
+});
+
+test('qcow2 export and an incremental backup chain read the expected point-in-time data', async ({ page }) => {
+  test.setTimeout(60_000);
+  await openHarness(page);
+  const out = await page.evaluate(async (MiB) => {
+    const { persist } = globalThis as unknown as { persist: Persist };
+    const { disk, kill } = persist.start();
+    const names = ['e2e-q.qcow2', 'e2e-full.vhd', 'e2e-inc.vhd'];
+    await persist.removeImages(disk, names);
+    const start = (id: string, request: JobRequest, speedLimit?: number) =>
+      disk.startJob(id, request, speedLimit === undefined ? {} : { speedLimit });
+    let state = 777;
+    const rand = (n: number) => {
+      state = (state * 1103515245 + 12345) >>> 0;
+      return (state >>> 8) % n;
+    };
+    const sectors = (4 * MiB) / 512;
+    const write = async (id: string) => {
+      const lba = rand(sectors - 64);
+      await persist.shell(disk, id, `write -P ${1 + rand(255)} ${lba * 512} ${(1 + rand(64)) * 512}`);
+    };
+    const spec = { kind: 'layered', layers: [{ kind: 'ram-layer' }, { kind: 'disk-layer', disk: { kind: 'ram', sectors } }] } as const;
+    const s = await disk.openStack(spec, 'chain-src');
+    for (let i = 0; i < 30; i++) await write(s.id);
+
+    const q = await disk.waitForJob((await start(s.id, { kind: 'export', target: 'e2e-q.qcow2', format: 'qcow2' })).id);
+    const exported = await persist.readAll(disk, s.id);
+    const qFile = await persist.opfsFile(q.output!.path);
+    const qStack = await disk.openStack({ kind: 'blob', blob: qFile, name: 'e2e-q.qcow2' }, 'q');
+    const qDiff = persist.firstDiff(await persist.readAll(disk, qStack.id), exported);
+    await disk.closeStack(qStack.id);
+
+    const refused = await start(s.id, { kind: 'backup', target: 'e2e-inc.vhd', mode: 'incremental' }).then(
+      () => 'started',
+      (e: { code?: string }) => e.code ?? 'error',
+    );
+    const first = await persist.readAll(disk, s.id);
+    const full = await disk.waitForJob((await start(s.id, { kind: 'backup', target: 'e2e-full.vhd', mode: 'full' })).id);
+    for (let i = 0; i < 25; i++) await write(s.id);
+    const second = await persist.readAll(disk, s.id);
+    const incJob = await start(s.id, { kind: 'backup', target: 'e2e-inc.vhd', mode: 'incremental' }, 2 * MiB);
+    let during = 0;
+    const ended = (x: string) => x === 'completed' || x === 'failed' || x === 'cancelled';
+    while (!ended((await disk.listJobs()).find((j) => j.id === incJob.id)!.state)) {
+      await write(s.id);
+      during++;
+    }
+    const inc = await disk.waitForJob(incJob.id);
+    const fullFile = await persist.opfsFile(full.output!.path);
+    const incFile = await persist.opfsFile(inc.output!.path);
+    const chain = await disk.openStack({ kind: 'blob', blob: incFile, name: 'e2e-inc.vhd', parents: [{ blob: fullFile, name: 'e2e-full.vhd' }] }, 'chain');
+    const chainDiff = persist.firstDiff(await persist.readAll(disk, chain.id), second);
+    await disk.closeStack(chain.id);
+    const alone = await disk.openStack({ kind: 'blob', blob: fullFile, name: 'e2e-full.vhd' }, 'full');
+    const fullDiff = persist.firstDiff(await persist.readAll(disk, alone.id), first);
+    await disk.closeStack(alone.id);
+    await disk.closeStack(s.id);
+    await persist.removeImages(disk, names);
+    kill();
+    return {
+      q: q.state, qDiff, refused, full: full.state, inc: inc.state, incError: inc.error, during, chainDiff, fullDiff,
+      incBytes: inc.bytesTotal, fullBytes: full.bytesTotal, incSize: incFile.size, fullSize: fullFile.size,
+    };
+  }, MiB);
+  expect(out).toMatchObject({ q: 'completed', qDiff: -1, refused: 'INVALID_INPUT', full: 'completed', inc: 'completed', chainDiff: -1, fullDiff: -1 });
+  expect(out.during).toBeGreaterThan(0);
+  // The increment copies only the granules written since the full backup.
+  expect(out.incBytes).toBeLessThan(out.fullBytes);
 });

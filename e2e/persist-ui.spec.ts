@@ -2,7 +2,9 @@
  * The persistence slice through the page: a persistent OPFS diff replaces the sample's RAM diff
  * from the stack panel, a flushed write survives a reload (the page restores the last stack),
  * the library lists the layer with its size, and a stream job runs from the jobs panel to
- * completion with its progress shown.
+ * completion with its progress shown. Overlays are saved with the stack: a delay (set to
+ * particular delays) and a RAM diff come back after a reload, and only the restored stack opens
+ * (not the sample as well).
  */
 import { expect } from '@playwright/test';
 import { activeStackTab, openLabWithSample, panel, terminalRun, test } from './helpers.ts';
@@ -19,6 +21,8 @@ test('a persistent diff keeps flushed writes across a reload, and the library an
 
   await page.reload();
   await expect(activeStackTab(page)).toHaveAttribute('data-name', 'sample.vhd (persistent)', { timeout: 20_000 });
+  // Only the restored stack opens: the sample is not opened beside it.
+  await expect(page.getByTestId('stack-tab')).toHaveCount(1);
   const log = await terminalRun(page, 'read -P 0x5a 0 4096');
   await expect(log).toContainText('read 4096/4096 bytes');
   await expect(log).not.toContainText('Pattern verification failed');
@@ -67,4 +71,31 @@ test('commit from the jobs panel moves a persistent diff into its OPFS image and
   const log = await terminalRun(page, 'read -P 0x42 4096 8192');
   await expect(log).toContainText('read 8192/8192 bytes at offset 4096');
   await expect(log).not.toContainText('Pattern verification failed');
+});
+
+test('a delay overlay survives a reload, and only the restored stack opens (not the sample too)', async ({ page }) => {
+  test.setTimeout(60_000);
+  await openLabWithSample(page);
+  const stack = panel(page, 'stack');
+  await stack.getByRole('button', { name: 'Add RAM diff' }).click();
+  await stack.getByLabel('read µs').fill('1234');
+  await stack.getByLabel('write µs').fill('567');
+  await stack.getByRole('button', { name: 'Add delay' }).click();
+  const delay = stack.locator('[data-testid="stack-node"][data-role="decorator"][data-label="delay (read 1234 us, write 567 us)"]');
+  await expect(delay).toHaveCount(1);
+  await expect(stack.getByTestId('layer-row')).toHaveCount(3);
+  // Saving is asynchronous (IndexedDB): give it a moment before reloading.
+  await page.waitForTimeout(500);
+
+  await page.reload();
+  await expect(activeStackTab(page)).toHaveAttribute('data-name', 'sample.vhd');
+  await expect(delay).toHaveCount(1, { timeout: 20_000 });
+  // The RAM diff under the delay came back (empty: its data lived in memory).
+  await expect(stack.getByTestId('layer-row')).toHaveCount(3);
+  // Writes go through the restored delay.
+  const log = await terminalRun(page, 'write -P 0x22 0 512');
+  await expect(log).toContainText('wrote 512/512 bytes at offset 0');
+  // One stack open: the restored one, not the sample beside it.
+  await page.waitForTimeout(1000);
+  await expect(page.getByTestId('stack-tab')).toHaveCount(1);
 });

@@ -207,6 +207,8 @@ export interface DiskWorkerApi extends StorageApi, JobsApi, UrlCacheApi {
   /** `secret` is required for a crypt overlay and refused for any other (see OverlaySecret). */
   addOverlay(id: StackId, overlay: OverlaySpec, secret?: OverlaySecret): Promise<StackInfo>;
   removeOverlay(id: StackId, nodeId: string): Promise<StackInfo>;
+  /** The overlays added on the live stack, bottom first, as added (a crypt overlay's spec holds no key): for saving the stack. */
+  stackOverlays(id: StackId): Promise<OverlaySpec[]>;
   occupancy(id: StackId, request: OccupancyRequest): Promise<Occupancy>;
   /** `view` defaults to 'top'; 'below-crypt' on a stack with no encryption layer is INVALID_INPUT. */
   readSectors(id: StackId, lba: number, count: number, view?: SectorView): Promise<SectorDump>;

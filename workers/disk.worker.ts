@@ -189,6 +189,9 @@ const api = {
     return withAttribution(e, await e.stack.addOverlay(overlay, secret));
   },
 
+  async stackOverlays(id) {
+    return entry(id).stack.overlays.map((o) => o.spec);
+  },
   async removeOverlay(id, nodeId) {
     const e = entry(id);
     return withAttribution(e, await e.stack.removeOverlay(nodeId));

@@ -46,12 +46,23 @@ export interface StorageApi {
  * - export: the stack into a new OPFS image `target` as raw or dynamic VHD (holes stay holes),
  *   which the page then downloads from OPFS in chunks.
  */
+export type ExportFormat = 'raw' | 'vhd' | 'qcow2';
+
+/**
+ * What the worker's job registry runs.
+ * - export: raw, dynamic VHD, or qcow2 v3 (sparse: only clusters with non-zero data).
+ * - backup without `mode`: a raw point-in-time image. `mode: 'full'`: a full backup into a new
+ *   dynamic VHD that starts an incremental chain (from then on the worker keeps a dirty bitmap of
+ *   the stack's writes). `mode: 'incremental'`: the blocks written since the chain's last backup,
+ *   as a new differencing VHD whose parent is that backup (named by its image name, which is how
+ *   the chain's files find each other when downloaded side by side).
+ */
 export type JobRequest =
   | { readonly kind: 'commit' }
   | { readonly kind: 'stream' }
   | { readonly kind: 'mirror'; readonly target: string }
-  | { readonly kind: 'backup'; readonly target: string }
-  | { readonly kind: 'export'; readonly target: string; readonly format: 'raw' | 'vhd' };
+  | { readonly kind: 'backup'; readonly target: string; readonly mode?: 'full' | 'incremental' }
+  | { readonly kind: 'export'; readonly target: string; readonly format: ExportFormat };
 
 export interface JobInfo {
   readonly id: string;

@@ -20,6 +20,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createImage, openImage, parseFormatName, type OpenedImage } from '../node/open-image.ts';
 import type { Disk } from '../core/disk/disk.ts';
+import { openDisk } from '../core/disk/open-disk.ts';
+import { AsyncFileDisk } from '../node/async-file-disk.ts';
 import { copyDisk } from './copy.ts';
 import { planCrypt, wrapSource, wrapTarget } from './crypt-options.ts';
 import { chainExtents, imageAllocation } from './map-extents.ts';
@@ -49,6 +51,9 @@ export interface ConvertArgs {
   readonly afterChunk?: (done: number, total: number) => void;
 }
 
+/** Chunks written at once to a raw target (qemu-img convert's default is 8 coroutines). */
+const RAW_WRITES_IN_FLIGHT = 4;
+
 export async function convertCommand(args: ConvertArgs, io: CliIo): Promise<number> {
   const format = parseFormatName(args.outputFormat, 'output format');
   const opts = parseCreateOptions(args.options, format === 'qcow2' ? ['cluster_size'] : optionsFor(format));
@@ -73,6 +78,12 @@ export async function convertCommand(args: ConvertArgs, io: CliIo): Promise<numb
       subformat: opts.get('subformat'),
       ...(clusterText === undefined ? {} : { clusterSize: parseSize(clusterText) }),
     });
+    if (format === 'raw') {
+      // A raw target is written through the thread pool with several chunks in flight, as
+      // qemu-img overlaps its writes; the synchronous port would write one chunk at a time.
+      await target.disk.close();
+      target = { ...target, disk: openDisk(await AsyncFileDisk.open(temp)) };
+    }
     targetDisk = await wrapTarget(target.disk, crypt);
     const progress = args.progressJson ? jsonProgressPrinter(io) : args.progress ? progressPrinter(io) : undefined;
     progress?.(0, bytes);
@@ -82,6 +93,7 @@ export async function convertCommand(args: ConvertArgs, io: CliIo): Promise<numb
     await copyDisk(throttle?.disk ?? sourceDisk, targetDisk, {
       dataExtents,
       writeZeroes: crypt.mustWriteZeroes,
+      writesInFlight: format === 'raw' ? RAW_WRITES_IN_FLIGHT : 1,
       chunkBytes: args.chunkBytes,
       onProgress: (done, total) => {
         progress?.(done, total);

@@ -40,6 +40,31 @@ describe('copyDisk', () => {
     expect(progress.at(-1)).toBe(1000 * 512);
   });
 
+  it('keeps up to writesInFlight writes going at once, each from a buffer no later read reuses', async () => {
+    const source = new SpyDisk({ sectors: 512 });
+    for (let lba = 0; lba < 512; lba += 32) await source.write(lba, pattern(32 * 512, lba + 1));
+    const target = new SpyDisk({ sectors: 512 });
+    let running = 0;
+    let most = 0;
+    const slowWrite = target.write.bind(target);
+    target.write = async (lba: number, data: Uint8Array) => {
+      running++;
+      most = Math.max(most, running);
+      const copy = data.slice(); // what the caller handed over, checked when the write lands
+      await new Promise((resolve) => setTimeout(resolve, (lba * 7) % 5));
+      expectSameBytes(data, copy, `buffer of the write at LBA ${lba}`);
+      await slowWrite(lba, data);
+      running--;
+    };
+    await copyDisk(source, target, { chunkBytes: 32 * 512, writesInFlight: 3 });
+    expect(most).toBe(3);
+    const a = new Uint8Array(512 * 512);
+    const b = new Uint8Array(512 * 512);
+    await source.read(0, a);
+    await target.read(0, b);
+    expectSameBytes(b, a);
+  });
+
   it('writes zero blocks too when asked (targets where unwritten blocks are not zeroes)', async () => {
     const source = new SpyDisk({ sectors: 64 });
     await source.write(8, pattern(512, 4));

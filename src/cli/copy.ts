@@ -30,6 +30,12 @@ export interface CopyOptions {
    * does not read back as zeroes, such as an encrypted image read by dm-crypt.
    */
   readonly writeZeroes?: boolean;
+  /**
+   * Chunks whose writes may be in flight at once (default 1). Only for targets that overlap
+   * concurrent writes to different ranges (AsyncFileDisk); a format writer that allocates
+   * metadata as it goes must take them one at a time.
+   */
+  readonly writesInFlight?: number;
 }
 
 export async function copyDisk(source: Disk, target: Disk, options: CopyOptions = {}): Promise<void> {
@@ -39,18 +45,29 @@ export async function copyDisk(source: Disk, target: Disk, options: CopyOptions 
   }
   const total = source.sectorCount();
   const chunkSectors = Math.max(1, Math.floor((options.chunkBytes ?? DEFAULT_CHUNK_BYTES) / sectorSize));
-  const buf = new Uint8Array(chunkSectors * sectorSize);
+  const inFlight = Math.max(1, Math.floor(options.writesInFlight ?? 1));
+  // One buffer per write that may be in flight: a buffer is reused only after its write ended.
+  const buffers = Array.from({ length: inFlight }, () => new Uint8Array(chunkSectors * sectorSize));
+  const pending: Promise<void>[] = [];
   const ranges = options.dataExtents === undefined || options.writeZeroes === true ? [{ lba: 0, count: total }] : dataRanges(options.dataExtents, sectorSize, total);
-  for (const range of ranges) {
-    const end = range.lba + range.count;
-    for (let lba = range.lba; lba < end; lba += chunkSectors) {
-      const n = Math.min(chunkSectors, end - lba);
-      const chunk = buf.subarray(0, n * sectorSize);
-      await source.read(lba, chunk);
-      if (options.writeZeroes === true) await target.write(lba, chunk);
-      else await writeNonZero(target, lba, chunk);
-      options.onProgress?.((lba + n) * sectorSize, total * sectorSize);
+  let next = 0;
+  try {
+    for (const range of ranges) {
+      const end = range.lba + range.count;
+      for (let lba = range.lba; lba < end; lba += chunkSectors) {
+        if (pending.length === inFlight) await pending.shift();
+        const n = Math.min(chunkSectors, end - lba);
+        const chunk = buffers[next++ % inFlight]!.subarray(0, n * sectorSize);
+        await source.read(lba, chunk);
+        const written = options.writeZeroes === true ? target.write(lba, chunk) : writeNonZero(target, lba, chunk);
+        const done = (lba + n) * sectorSize;
+        pending.push(written.then(() => options.onProgress?.(done, total * sectorSize)));
+      }
     }
+    while (pending.length > 0) await pending.shift();
+  } finally {
+    // On a failure, let the writes already started end before the caller closes the target.
+    await Promise.allSettled(pending);
   }
   options.onProgress?.(total * sectorSize, total * sectorSize);
   await target.flush();

@@ -12,8 +12,11 @@
  * - stream: StreamJob on the layered disk (write-no-overwrite: racing guest writes win).
  * - mirror: MirrorJob into a new raw image; once `ready` the page may `complete` it, which
  *   switches the stack's I/O to the image. The image stays open until its stack is closed.
- * - backup: full BackupJob into a new raw image (point in time = start).
- * - export: ExportJob into a new raw or dynamic VHD image (holes are never written).
+ * - backup: full BackupJob into a new raw image (point in time = start). With `mode: 'full'` into
+ *   a new dynamic VHD that starts the stack's incremental chain (backup-chain.ts: the stack then
+ *   keeps writing through a TrackedDisk that marks a dirty bitmap); `mode: 'incremental'` backs up
+ *   the bitmap's granules into a new differencing VHD over the chain's last backup.
+ * - export: ExportJob into a new raw, dynamic VHD or qcow2 image (holes are never written).
  * If the stack is recomposed (an overlay added or removed) while a tracked job runs, the job's
  * hook no longer sees the guest's writes: the job is cancelled and says so.
  * A failed or cancelled job's partial output image is deleted; the source is never written
@@ -40,10 +43,13 @@ import { TrackedDisk } from '../../src/core/jobs/tracked-disk.ts';
 import { createFullVhdTarget } from '../../src/core/jobs/vhd-backup-target.ts';
 import { LayeredDisk } from '../../src/core/layered/layered-disk.ts';
 import type { SyncFile } from '../../src/core/ports/sync-file.ts';
+import { createQcow2Target } from '../../src/core/jobs/qcow2-export-target.ts';
+import { createIncrementalVhdTarget } from '../../src/core/jobs/vhd-backup-target.ts';
 import type { StackId } from '../api.ts';
 import type { JobAction, JobInfo, JobRequest, JobsApi } from '../storage-api.ts';
 import type { LiveStack } from '../stack/live-stack.ts';
-import { createLabImage, removeLabImage } from '../platform/opfs-layers.ts';
+import { createLabImage, openLabFile, removeLabImage } from '../platform/opfs-layers.ts';
+import { BackupChain } from './backup-chain.ts';
 
 /** How often a tracked job checks that the stack still writes through its TrackedDisk. */
 const RECOMPOSE_POLL_MS = 50;
@@ -72,6 +78,8 @@ export class JobRegistry {
   readonly #jobs = new Map<string, Running>();
   /** Disks a mirror switched a stack to: closed with the stack. */
   readonly #adopted = new Map<StackId, Disk[]>();
+  /** Each stack's incremental backup chain, from its last full VHD backup. */
+  readonly #chains = new Map<StackId, BackupChain>();
   #next = 1;
 
   constructor(private readonly stackOf: (id: StackId) => LiveStack) {}
@@ -102,6 +110,8 @@ export class JobRegistry {
     await Promise.all(mine.map((r) => r.ended));
     for (const d of this.#adopted.get(stackId) ?? []) await d.close().catch(() => undefined);
     this.#adopted.delete(stackId);
+    await this.#chains.get(stackId)?.end(undefined);
+    this.#chains.delete(stackId);
   }
 
   async start(stackId: StackId, request: JobRequest, speedLimit: number | undefined): Promise<JobInfo> {
@@ -109,6 +119,18 @@ export class JobRegistry {
     const id = `job-${this.#next++}`;
     const opts = { speedLimit: speedLimit && speedLimit > 0 ? speedLimit : undefined };
     const switchable = stack.switchable;
+    const chain = this.#chains.get(stackId);
+    if (chain && !chain.valid(stack)) {
+      // The stack was recomposed since the last backup: the bitmap has missed writes.
+      await chain.end(undefined);
+      this.#chains.delete(stackId);
+    }
+    if (request.kind === 'backup' && request.mode !== undefined) return this.#startChainBackup(id, stack, stackId, request.target, request.mode, opts);
+    if ((request.kind === 'commit' || request.kind === 'stream') && this.#chains.has(stackId)) {
+      // These take the stack over with their own TrackedDisk: the chain could not see the writes.
+      await this.#chains.get(stackId)!.end(stack);
+      this.#chains.delete(stackId);
+    }
     const base = switchable.target;
     let run: Running;
     const register = (job: Job<unknown>, label: string, body: () => Promise<void>): Running => {
@@ -198,7 +220,9 @@ export class JobRegistry {
         const made = await this.#newFile(request.target);
         let vhd: Disk | undefined;
         try {
-          if (request.format === 'vhd') vhd = await createFullVhdTarget(imageFileFromSync(made.file, { name: made.path, writable: true }), size);
+          const image = () => imageFileFromSync(made.file, { name: made.path, writable: true });
+          if (request.format === 'vhd') vhd = await createFullVhdTarget(image(), size);
+          else if (request.format === 'qcow2') vhd = await createQcow2Target(image(), size);
         } catch (e) {
           closeFile(made.file);
           await removeLabImage(request.target);
@@ -206,7 +230,8 @@ export class JobRegistry {
         }
         const sink = vhd ? diskSink(vhd) : syncFileSink(made.file, made.path);
         const job = new ExportJob({ ...opts, source, sink, allocation: allocationOf(base) });
-        run = register(job, `export ${stack.name} as ${request.format === 'vhd' ? 'dynamic VHD' : 'raw'} to ${request.target}`, async () => {
+        const what = request.format === 'vhd' ? 'dynamic VHD' : request.format;
+        run = register(job, `export ${stack.name} as ${what} to ${request.target}`, async () => {
           let failure: unknown;
           try {
             await job.start();
@@ -229,6 +254,81 @@ export class JobRegistry {
     }
     void run.job.start().catch(() => undefined);
     return this.#info(run);
+  }
+
+  /**
+   * Full (a new dynamic VHD that starts the chain) or incremental (a differencing VHD over the
+   * chain's last backup, from the dirty bitmap) backup. The stack keeps writing through the
+   * chain's TrackedDisk afterwards; a failed full backup ends the chain.
+   */
+  async #startChainBackup(
+    id: string, stack: LiveStack, stackId: StackId, target: string, mode: 'full' | 'incremental', opts: { speedLimit: number | undefined },
+  ): Promise<JobInfo> {
+    let chain = this.#chains.get(stackId);
+    if (mode === 'incremental' && !chain?.last) {
+      throw new DiskError('INVALID_INPUT', `no full backup of ${stack.name} to base an incremental one on (or the stack changed since): take a full backup first`);
+    }
+    if (mode === 'full' && !chain) {
+      const tracked = new TrackedDisk(stack.switchable.target);
+      await stack.switchable.switchTo(tracked);
+      chain = new BackupChain(tracked);
+      this.#chains.set(stackId, chain);
+    }
+    const theChain = chain!;
+    const source = theChain.tracked;
+    const size = source.sectorCount() * source.sectorSize;
+    const made = await this.#newFile(target);
+    let disk: Disk;
+    try {
+      const image = imageFileFromSync(made.file, { name: made.path, writable: true });
+      if (mode === 'full') {
+        disk = await createFullVhdTarget(image, size);
+      } else {
+        const last = theChain.last!;
+        const parentFile = await openLabFile(last.path, { readOnly: true });
+        try {
+          disk = await createIncrementalVhdTarget(image, { file: imageFileFromSync(parentFile, { name: last.path, writable: false }), name: last.name });
+        } finally {
+          closeFile(parentFile);
+        }
+      }
+    } catch (e) {
+      closeFile(made.file);
+      await removeLabImage(target);
+      throw e;
+    }
+    const job = new BackupJob({ ...opts, source, target: disk, mode, bitmap: theChain.bitmap });
+    const label = mode === 'full' ? `full backup of ${stack.name} to ${target} (dynamic VHD, starts an incremental chain)` : `incremental backup of ${stack.name} to ${target} (differencing VHD over ${theChain.last!.name})`;
+    const r: Running = { id, stackId, label, job, speedLimit: opts.speedLimit, ended: Promise.resolve() };
+    r.ended = (async () => {
+      let failure: unknown;
+      const watch = watchRecompose(stack.switchable, source, job);
+      try {
+        await job.start();
+        await disk.flush();
+        r.output = { name: target, path: made.path };
+        theChain.last = r.output;
+        r.note = `writes are tracked: the next incremental backup goes over ${target} and copies only what changed`;
+      } catch (e) {
+        failure = e;
+        if (!theChain.valid(stack)) r.note = 'the stack changed during the job, so it was stopped';
+      } finally {
+        clearInterval(watch);
+      }
+      await disk.close().catch(() => undefined);
+      closeFile(made.file);
+      if (failure !== undefined) {
+        await removeLabImage(target);
+        if (mode === 'full' && theChain.last === undefined && this.#chains.get(stackId) === theChain) {
+          await theChain.end(stack);
+          this.#chains.delete(stackId);
+        }
+        throw failure;
+      }
+    })().catch(() => undefined);
+    this.#jobs.set(id, r);
+    void job.start().catch(() => undefined);
+    return this.#info(r);
   }
 
   async #newFile(name: string): Promise<{ file: SyncFile; path: string }> {

@@ -2,10 +2,12 @@
 import type { Lesson } from './lesson.ts';
 import { blocksLesson } from './content/blocks.ts';
 import { chainsLesson } from './content/chains.ts';
-import { blockJobsLesson, encryptionLesson, remoteLesson } from './content/coming.ts';
+import { blockJobsLesson } from './content/block-jobs.ts';
 import { cowLesson } from './content/cow.ts';
+import { encryptionLesson } from './content/encryption.ts';
 import { formatsLesson } from './content/formats.ts';
 import { queueDepthLesson } from './content/queue-depth.ts';
+import { remoteLesson } from './content/remote.ts';
 import { reservationsLesson } from './content/reservations.ts';
 import { stripingLesson } from './content/striping.ts';
 

@@ -13,6 +13,7 @@ import { useWorkload } from '../workload/workload-context.tsx';
 import type { Lesson } from './lesson.ts';
 import { LessonQuestion } from './lesson-question.tsx';
 import { LessonSession } from './lesson-session.ts';
+import { JobState } from './job-state.tsx';
 import { ReservationState } from './reservation-state.tsx';
 import { usePanelFocus } from './use-panel-focus.ts';
 
@@ -82,6 +83,8 @@ export function LessonPlayer({ lesson, startStep, onStep, onClose, onFreePlay }:
     // (a later step may have run another workload or reopened a stack).
     if (next < step) replayed.current = -1;
     onStep(next);
+    // In the same render as the new step: the old step's 'ready' must not show the new step as set up.
+    setState({ kind: 'running' });
     setStep(next);
   };
 
@@ -114,6 +117,7 @@ export function LessonPlayer({ lesson, startStep, onStep, onClose, onFreePlay }:
           </p>
         )}
         {lesson.id === 'reservations' && <ReservationState outcome={session.current.lastReservation} version={output.length} />}
+        {lesson.steps.some((st) => st.actions?.some((a) => a.kind === 'mirror')) && <JobState disk={env.current.lab.client.disk} session={session.current} />}
         <pre className="lesson-output" data-testid="lesson-output" aria-label="What the lab did">
           {output.slice(-12).join('\n')}
         </pre>

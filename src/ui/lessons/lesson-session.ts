@@ -18,6 +18,10 @@ import type { OpSummary, WorkloadResult } from '../../core/workload/results.ts';
 import type { Lab } from '../lab/lab-context.tsx';
 import type { WorkloadRunner } from '../workload/workload-runner.ts';
 import { parseNumber, type LiveValue } from './answer-check.ts';
+import { countByte, fingerprint, idleUrlStats, LessonError, lessonKeyFile, readSector, sameBytes, uniqueTarget, urlStat, waitJob } from './lesson-features.ts';
+import type { JobInfo } from '../../../workers/storage-api.ts';
+import type { UrlSourceStats } from '../../../workers/url-cache-api.ts';
+import type { JobSpec } from '../../core/workload/job.ts';
 import { ZERO_FILLED, type LessonAction, type Probe, type PublicFile, type StackRecipe } from './lesson.ts';
 
 export interface LessonEnv {
@@ -25,9 +29,7 @@ export interface LessonEnv {
   readonly runner: WorkloadRunner;
 }
 
-export class LessonError extends Error {
-  override readonly name = 'LessonError';
-}
+export { LessonError };
 
 /** The bytes of a raw image built in the page: zeroes with the given fills. */
 export function rawPattern(sizeBytes: number, fills: readonly { offset: number; length: number; byte: number }[]): Uint8Array {
@@ -65,6 +67,11 @@ export class LessonSession {
   #active: StackId | undefined;
   #workload: { result?: WorkloadResult; error?: string } | undefined;
   #pr: ReservationOutcome | undefined;
+  #urlMark: UrlSourceStats | undefined;
+  #job: { id: string; atReady?: JobInfo; sizeBytes: number } | undefined;
+  #fingerprint: string | undefined;
+  /** OPFS images the lesson's jobs created, deleted when the lesson closes its stacks. */
+  readonly #images: string[] = [];
   /** What the actions printed, newest last. */
   output: string[] = [];
 
@@ -75,6 +82,11 @@ export class LessonSession {
   /** The stack the lesson works on (the panels are pointed at it after each step's actions). */
   get activeStack(): StackId | undefined {
     return this.#active;
+  }
+
+  /** The lesson's block job and its snapshot at the first 'ready', once one was started. */
+  get job(): { readonly id: string; readonly atReady?: JobInfo } | undefined {
+    return this.#job;
   }
 
   get lastReservation(): ReservationOutcome | undefined {
@@ -91,7 +103,7 @@ export class LessonSession {
   }
 
   async run(action: LessonAction): Promise<void> {
-    const { lab, runner } = this.#env();
+    const { lab } = this.#env();
     const disk = lab.client.disk;
     switch (action.kind) {
       case 'open': {
@@ -133,24 +145,9 @@ export class LessonSession {
         await lab.refresh(id);
         return;
       }
-      case 'workload': {
-        const id = this.#id();
-        const depth = action.depth ?? action.job.iodepth ?? 1;
-        const queues = action.queues ?? action.job.queues ?? 1;
-        const bs = action.job.bs ?? 4096;
-        const guestMemoryBytes = Math.max(4 << 20, Math.ceil((2 * bs * depth * queues) / (1 << 20)) << 20);
-        this.#say(`> ${action.job.rw} bs=${bs} iodepth=${depth} queues=${queues}`);
-        await runner.start(id, action.job, { queues, depth, guestMemoryBytes });
-        const view = runner.getView();
-        this.#workload = view.result ? { result: view.result } : { error: view.error ?? 'the workload did not run' };
-        if (view.result) {
-          const op = mainOp(view.result);
-          this.#say(`${op.ios} I/Os, ${Math.round(op.iops)} IOPS, mean latency ${(op.clat.meanNs / 1e6).toFixed(3)} ms, ${op.errors} errors`);
-        } else {
-          this.#say(`refused: ${this.#workload.error}`);
-        }
+      case 'workload':
+        await this.#workloadRun(this.#id(), action.job, action.queues, action.depth);
         return;
-      }
       case 'pr': {
         const outcome = await disk.reservation(this.#id(), action.host, action.op);
         this.#pr = outcome;
@@ -158,12 +155,77 @@ export class LessonSession {
         await lab.refresh(this.#id());
         return;
       }
+      case 'url-mark':
+        this.#urlMark = (await idleUrlStats(disk, this.#id())).stats;
+        return;
+      case 'add-crypt': {
+        const info = await disk.addOverlay(this.#id(), { kind: 'crypt', key: 'key-file', ivOffset: '0' }, { keyFile: lessonKeyFile(action.keySeed) });
+        lab.update(info);
+        this.#say(`added ${info.crypt?.cipher ?? 'an encryption'} layer (key file from seed ${action.keySeed})`);
+        return;
+      }
+      case 'mirror':
+        await this.#mirror(action.target, action.speedLimit, action.workload);
+        return;
+      case 'complete-job': {
+        if (!this.#job) throw new LessonError('no block job has run in this lesson yet');
+        await disk.jobControl(this.#job.id, 'complete');
+        const end = await waitJob(disk, this.#job.id, () => false);
+        this.#say(`mirror ${end.state}${end.note ? `: ${end.note}` : ''}`);
+        await lab.refresh(this.#id());
+        return;
+      }
+      case 'fingerprint':
+        this.#fingerprint = await fingerprint(disk, this.#id());
+        this.#say(`SHA-256 of the whole disk: ${this.#fingerprint.slice(0, 16)}…`);
+        return;
     }
+  }
+
+  async #workloadRun(id: StackId, job: JobSpec, queuesOpt?: number, depthOpt?: number): Promise<void> {
+    const { runner } = this.#env();
+    const depth = depthOpt ?? job.iodepth ?? 1;
+    const queues = queuesOpt ?? job.queues ?? 1;
+    const bs = job.bs ?? 4096;
+    const guestMemoryBytes = Math.max(4 << 20, Math.ceil((2 * bs * depth * queues) / (1 << 20)) << 20);
+    this.#say(`> ${job.rw} bs=${bs} iodepth=${depth} queues=${queues}`);
+    await runner.start(id, job, { queues, depth, guestMemoryBytes });
+    const view = runner.getView();
+    this.#workload = view.result ? { result: view.result } : { error: view.error ?? 'the workload did not run' };
+    if (view.result) {
+      const op = mainOp(view.result);
+      this.#say(`${op.ios} I/Os, ${Math.round(op.iops)} IOPS, mean latency ${(op.clat.meanNs / 1e6).toFixed(3)} ms, ${op.errors} errors`);
+    } else {
+      this.#say(`refused: ${this.#workload.error}`);
+    }
+  }
+
+  /** A mirror with a workload writing meanwhile: the snapshot at the first 'ready' is kept for the questions. */
+  async #mirror(target: string, speedLimit: number, workload: JobSpec): Promise<void> {
+    const { lab } = this.#env();
+    const disk = lab.client.disk;
+    const id = this.#id();
+    const info = await disk.stackInfo(id);
+    const name = uniqueTarget(target);
+    const started = await disk.startJob(id, { kind: 'mirror', target: name }, { speedLimit });
+    this.#images.push(name);
+    const job: { id: string; atReady?: JobInfo; sizeBytes: number } = { id: started.id, sizeBytes: info.sectorCount * info.sectorSize };
+    this.#job = job;
+    this.#say(`mirror started into ${name} at ${(speedLimit / (1 << 20)).toFixed(0)} MiB/s`);
+    const writing = this.#workloadRun(id, workload);
+    const ready = await waitJob(disk, started.id, (j) => j.state === 'ready');
+    await writing;
+    if (ready.state !== 'ready') throw new LessonError(`the mirror ${ready.state} before it was ready${ready.error ? `: ${ready.error.message}` : ''}`);
+    job.atReady = ready;
+    this.#say(`mirror ready: ${ready.bytesDone} of ${ready.bytesTotal} bytes copied`);
+    await lab.refresh(id);
   }
 
   async #spec(name: string, recipe: StackRecipe): Promise<DiskSpec> {
     switch (recipe.kind) {
       case 'spec':
+        // A lesson names a page-relative URL (the dev server's public/); the worker needs it absolute.
+        if (recipe.spec.kind === 'url' && typeof location !== 'undefined') return { ...recipe.spec, url: new URL(recipe.spec.url, location.href).href };
         return recipe.spec;
       case 'raw-pattern': {
         const blob = new Blob([rawPattern(recipe.sizeBytes, recipe.fills) as Uint8Array<ArrayBuffer>]);
@@ -246,6 +308,31 @@ export class LessonSession {
         const report = await disk.reservation(this.#id(), 'observer', { op: 'report' });
         return report.reservation?.holder ?? 'nobody';
       }
+      case 'url-stat': {
+        if (probe.since === 'mark' && !this.#urlMark) throw new LessonError('the lesson has not marked the HTTP statistics yet');
+        const { stats, chunkSize } = await idleUrlStats(disk, this.#id());
+        return urlStat(stats, chunkSize, probe.stat, probe.since === 'mark' ? this.#urlMark : undefined);
+      }
+      case 'sectors-compare': {
+        const [a, b] = [await readSector(disk, this.#id(), probe.a), await readSector(disk, this.#id(), probe.b)];
+        return sameBytes(a, b) ? 'same' : 'different';
+      }
+      case 'byte-count':
+        return countByte(await readSector(disk, this.#id(), probe.sector), probe.byte);
+      case 'job': {
+        const job = this.#job;
+        if (!job) throw new LessonError('no block job has run in this lesson yet');
+        if (probe.fact === 'state') return (await disk.listJobs()).find((j) => j.id === job.id)?.state ?? 'gone';
+        if (!job.atReady) throw new LessonError('the job never became ready');
+        const { bytesDone, bytesTotal } = job.atReady;
+        if (probe.fact === 'done-at-ready') return bytesDone;
+        if (probe.fact === 'dirty-at-ready') return bytesTotal - bytesDone;
+        return bytesDone - job.sizeBytes;
+      }
+      case 'fingerprint-match': {
+        if (!this.#fingerprint) throw new LessonError('the lesson has not fingerprinted the disk yet');
+        return (await fingerprint(disk, this.#id())) === this.#fingerprint ? 'identical' : 'different';
+      }
     }
   }
 
@@ -264,6 +351,8 @@ export class LessonSession {
     for (const id of this.stacks.values()) await lab.close(id);
     this.stacks.clear();
     this.#active = undefined;
+    // A mirror's copy is only the lesson's: once its stack is closed it would just fill the library.
+    for (const name of this.#images.splice(0)) await lab.client.disk.deleteImage(name).catch(() => undefined);
   }
 }
 

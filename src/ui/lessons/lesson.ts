@@ -17,7 +17,7 @@
  */
 import type { DiskSpec } from '../../core/spec.ts';
 import type { JobSpec } from '../../core/workload/job.ts';
-import type { ReservationOp } from '../../../workers/api.ts';
+import type { ReservationOp, SectorView } from '../../../workers/api.ts';
 
 /** A panel of the lab by its test id (what the step highlights). */
 export type PanelTestId =
@@ -29,8 +29,10 @@ export type PanelTestId =
   | 'panel-terminal'
   | 'panel-open'
   | 'panel-images'
+  | 'panel-jobs'
   | 'lesson-output'
-  | 'lesson-pr-state';
+  | 'lesson-pr-state'
+  | 'lesson-job-state';
 
 /** A file under public/ the page fetches for a lesson. */
 export interface PublicFile {
@@ -64,7 +66,27 @@ export type LessonAction =
   /** A fio-like job on the active stack through the emulated controller; a refused job is an outcome, not a failure. */
   | { readonly kind: 'workload'; readonly job: JobSpec; readonly queues?: number; readonly depth?: number }
   /** A persistent-reservation command (or a read/write) as host `host`; a conflict is an outcome, not a failure. */
-  | { readonly kind: 'pr'; readonly host: string; readonly op: ReservationOp };
+  | { readonly kind: 'pr'; readonly host: string; readonly op: ReservationOp }
+  /** Remembers the active stack's HTTP statistics: 'url-stat' probes with `since: 'mark'` count from here. */
+  | { readonly kind: 'url-mark' }
+  /** Adds an XTS-AES crypt overlay keyed by a 64-byte key file made from `keySeed` (plain dm-crypt, no header). */
+  | { readonly kind: 'add-crypt'; readonly keySeed: number }
+  /**
+   * Starts a mirror of the active stack into a new OPFS image (a unique name from `target`) at
+   * `speedLimit` bytes/s, runs `workload` on the stack meanwhile, and waits until the mirror is
+   * ready and the workload has ended (the mirror keeps following writes until completed).
+   */
+  | { readonly kind: 'mirror'; readonly target: string; readonly speedLimit: number; readonly workload: JobSpec }
+  /** Completes the lesson's mirror (switching the stack to the copy) and waits for it to end. */
+  | { readonly kind: 'complete-job' }
+  /** Remembers a SHA-256 of the active stack's whole content, for a 'fingerprint-match' probe. */
+  | { readonly kind: 'fingerprint' };
+
+/** One sector at one level of the active stack. */
+export interface SectorRef {
+  readonly lba: number;
+  readonly view: SectorView;
+}
 
 /** Live state a question is checked against. */
 export type Probe =
@@ -84,7 +106,20 @@ export type Probe =
   /** For a striped stack: 'member N' for the member whose top layer holds most. */
   | { readonly kind: 'busiest-member' }
   /** Reservation state: the holder's host, or the outcome of the last reservation action ('ok' or an error code). */
-  | { readonly kind: 'pr'; readonly fact: 'holder' | 'last-outcome' };
+  | { readonly kind: 'pr'; readonly fact: 'holder' | 'last-outcome' }
+  /** A statistic of the active stack's HTTP source (the image's), in total or since the last 'url-mark'; read once no request is in flight. */
+  | { readonly kind: 'url-stat'; readonly stat: 'requests' | 'bytes-fetched' | 'bytes-served' | 'hit-ratio' | 'chunk-size'; readonly since?: 'mark' }
+  /** 'same' or 'different': the bytes of two sectors. */
+  | { readonly kind: 'sectors-compare'; readonly a: SectorRef; readonly b: SectorRef }
+  /** How many bytes of a sector equal `byte`. */
+  | { readonly kind: 'byte-count'; readonly sector: SectorRef; readonly byte: number }
+  /**
+   * The lesson's mirror: its state now, bytes done when it first became ready, bytes still dirty
+   * then (total minus done), and bytes copied beyond the disk's size by then (re-copies).
+   */
+  | { readonly kind: 'job'; readonly fact: 'state' | 'done-at-ready' | 'dirty-at-ready' | 'recopied-at-ready' }
+  /** 'identical' or 'different': the active stack's content now against the last 'fingerprint'. */
+  | { readonly kind: 'fingerprint-match' };
 
 export const ZERO_FILLED = 'no layer (zeroes)';
 

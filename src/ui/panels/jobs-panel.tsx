@@ -1,5 +1,7 @@
 /**
- * Jobs panel: start commit, stream, mirror, backup or export on the active stack, with a speed
+ * Jobs panel: start commit, stream, mirror, backup (raw, or a full VHD that starts an incremental
+ * chain, then incremental differencing VHDs from the dirty bitmap) or export (raw, dynamic VHD,
+ * qcow2) on the active stack, with a speed
  * limit; each job shows a progress bar with bytes, rate and ETA and pause/resume/cancel (and
  * "switch over" for a converged mirror), and a speed limit that can change while it runs.
  *
@@ -9,14 +11,15 @@
  * Each job is `data-testid="job"` with `data-kind`, `data-state` and `data-error-code`.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { JobInfo, JobRequest } from '../../../workers/storage-api.ts';
+import type { ExportFormat, JobInfo, JobRequest } from '../../../workers/storage-api.ts';
 import { formatBytes } from '../format.ts';
 import { useLab } from '../lab/lab-context.tsx';
 import { downloadOpfsFile } from '../lab/opfs-download.ts';
 
 const POLL_MS = 300;
 const ENDED = new Set(['completed', 'cancelled', 'failed']);
-type Kind = JobRequest['kind'];
+/** What the form offers: the request kinds, with backup split by mode. */
+type Kind = 'commit' | 'stream' | 'mirror' | 'backup' | 'backup-full' | 'backup-incremental' | 'export';
 
 export function JobsPanel() {
   const lab = useLab();
@@ -25,7 +28,7 @@ export function JobsPanel() {
   const [jobs, setJobs] = useState<readonly JobInfo[]>([]);
   const [kind, setKind] = useState<Kind>('backup');
   const [target, setTarget] = useState('backup.img');
-  const [format, setFormat] = useState<'raw' | 'vhd'>('raw');
+  const [format, setFormat] = useState<ExportFormat>('raw');
   const [limitMBs, setLimitMBs] = useState('');
   // `refresh` changes with every data version: a ref keeps the timer from restarting on each bump.
   const refreshRef = useRef(refresh);
@@ -68,7 +71,16 @@ export function JobsPanel() {
 
   const start = async () => {
     if (!active) return;
-    const request: JobRequest = kind === 'commit' || kind === 'stream' ? { kind } : kind === 'export' ? { kind, target, format } : { kind, target };
+    const request: JobRequest =
+      kind === 'commit' || kind === 'stream'
+        ? { kind }
+        : kind === 'export'
+          ? { kind, target, format }
+          : kind === 'backup-full'
+            ? { kind: 'backup', target, mode: 'full' }
+            : kind === 'backup-incremental'
+              ? { kind: 'backup', target, mode: 'incremental' }
+              : { kind, target };
     const speedLimit = limit(limitMBs);
     const info = await run(`Starting ${kind}`, () => disk.startJob(active.id, request, speedLimit === undefined ? {} : { speedLimit }));
     if (info) await poll();
@@ -89,20 +101,33 @@ export function JobsPanel() {
             void start();
           }}
         >
-          <select value={kind} onChange={(e) => setKind(e.target.value as Kind)} aria-label="Job kind">
+          <select
+            value={kind}
+            onChange={(e) => {
+              const k = e.target.value as Kind;
+              setKind(k);
+              // The chain's files are VHDs; a name that says so downloads and reopens as one.
+              if (k === 'backup-full') setTarget('backup-full.vhd');
+              else if (k === 'backup-incremental') setTarget(`backup-inc-${jobs.filter((j) => j.kind === 'incremental-backup').length + 1}.vhd`);
+            }}
+            aria-label="Job kind"
+          >
             <option value="commit">commit top layer down</option>
             <option value="stream">stream base into top</option>
             <option value="mirror">mirror to new image</option>
             <option value="backup">backup to new image</option>
+            <option value="backup-full">full backup (VHD, starts an incremental chain)</option>
+            <option value="backup-incremental">incremental backup (differencing VHD)</option>
             <option value="export">export to new image</option>
           </select>
           {kind !== 'commit' && kind !== 'stream' && (
             <input value={target} onChange={(e) => setTarget(e.target.value)} aria-label="Target image name" className="name" />
           )}
           {kind === 'export' && (
-            <select value={format} onChange={(e) => setFormat(e.target.value as 'raw' | 'vhd')} aria-label="Export format">
+            <select value={format} onChange={(e) => setFormat(e.target.value as ExportFormat)} aria-label="Export format">
               <option value="raw">raw</option>
               <option value="vhd">dynamic VHD</option>
+              <option value="qcow2">qcow2</option>
             </select>
           )}
           <label>
@@ -170,7 +195,7 @@ function JobRow({ job, onControl, onLimit }: { job: JobInfo; onControl: (id: str
           Reopen on {job.output.name}
         </button>
       )}
-      {job.state === 'completed' && job.output && job.kind === 'export' && (
+      {job.state === 'completed' && job.output && (job.kind === 'export' || job.kind === 'incremental-backup' || (job.kind === 'backup' && job.output.name.endsWith('.vhd'))) && (
         <button type="button" className="link" onClick={() => void lab.run(`Downloading ${job.output!.name}`, () => downloadOpfsFile(job.output!.path, job.output!.name))}>
           Download {job.output.name}
         </button>

@@ -3,17 +3,20 @@
  * downloading OPFS images, the storage used and the quota (`navigator.storage.estimate`), and a
  * "keep my data" button (`navigator.storage.persist`, so the browser does not evict the lab's
  * storage under pressure). It also keeps the last stack across reloads (lab/saved-stack.ts):
- * the active stack is saved when it changes and reopened once on load.
+ * the active stack and its overlays are saved when they change and reopened once on load (an
+ * encryption layer asks for its passphrase, which is never stored).
  *
  * Worker failures (QUOTA, LOCKED ...) go to the lab's status bar with their code.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ImageEntry } from '../../../workers/api.ts';
+import type { ImageEntry, OverlaySpec, StackId } from '../../../workers/api.ts';
 import type { LayerEntry } from '../../../workers/storage-api.ts';
 import { formatBytes } from '../format.ts';
 import { useLab } from '../lab/lab-context.tsx';
 import { downloadOpfsFile } from '../lab/opfs-download.ts';
-import { loadStack, saveStack } from '../lab/saved-stack.ts';
+import { loadStack, restorePlan, saveStack, type RestorePlan } from '../lab/saved-stack.ts';
+import { openSample } from './open-panel.tsx';
+import { pageUrlParam } from './url-open.tsx';
 
 interface Usage {
   readonly usage: number;
@@ -28,7 +31,7 @@ export function LibraryPanel() {
   const [images, setImages] = useState<readonly ImageEntry[]>([]);
   const [usage, setUsage] = useState<Usage | undefined>(undefined);
   const [persisted, setPersisted] = useState<boolean | undefined>(undefined);
-  useSavedStack();
+  const restore = useSavedStack();
 
   const reload = useCallback(async () => {
     const [l, i] = await Promise.all([run('Listing layers', () => disk.listLayers()), run('Listing images', () => disk.listImages())]);
@@ -58,6 +61,7 @@ export function LibraryPanel() {
           Refresh
         </button>
       </div>
+      {restore.pending && <RestoreCrypt {...restore} pending={restore.pending} />}
       <p className="small" data-testid="storage-usage" data-usage={usage?.usage} data-quota={usage?.quota}>
         {usage ? `${formatBytes(usage.usage)} used of ${formatBytes(usage.quota)} quota` : 'Storage estimate unavailable'}
         {' · '}
@@ -126,52 +130,139 @@ export function LibraryPanel() {
   );
 }
 
-/** How long restoring waits for the page's own first stack (the sample) before going ahead. */
+/** With `?url=`, how long restoring waits for the page's own first stack (that URL) before going ahead. */
 const RESTORE_WAIT_MS = 3000;
 
+/** A restored stack's encryption layer waiting for its secret, with the overlays above it. */
+interface PendingCrypt {
+  readonly stackId: StackId;
+  readonly name: string;
+  readonly crypt: NonNullable<RestorePlan['crypt']>;
+  readonly after: readonly OverlaySpec[];
+}
+
 /**
- * Reopens the saved stack once on load, then saves the active stack whenever it changes. The
- * page opens the sample (or a `?url=` image) on load by itself; restoring waits for that (or
- * RESTORE_WAIT_MS) and opens the saved stack after it, so the saved one ends up active rather
- * than being overwritten by the sample. A saved stack whose name is already open is not reopened.
+ * Reopens the saved stack once on load, with its overlays (saved-stack.ts `restorePlan`), then
+ * saves the active stack and its overlays whenever they change. With no `?url=` the open panel
+ * leaves the sample closed when a stack is saved, so only the restored stack opens; if the
+ * restore fails the sample opens instead. With `?url=` that image opens first and the saved stack
+ * after it (unless it is the same name), as before. An encryption layer waits for its passphrase
+ * (never stored): nothing is saved until it is given or skipped, so the saved overlays survive.
  */
-function useSavedStack(): void {
+function useSavedStack(): { pending: PendingCrypt | undefined; unlock: (passphrase: string) => Promise<void>; skip: () => void } {
   const lab = useLab();
   const started = useRef(false);
-  const [waited, setWaited] = useState(false);
+  const urlPage = useRef(pageUrlParam() !== undefined).current;
+  const [waited, setWaited] = useState(!urlPage);
   const [ready, setReady] = useState(false);
-  const { open, say } = lab;
+  const [pending, setPending] = useState<PendingCrypt | undefined>(undefined);
+  const { open, say, client, update } = lab;
   const openNames = lab.stacks.map((s) => s.name);
   const namesRef = useRef(openNames);
   namesRef.current = openNames;
+  const labRef = useRef(lab);
+  labRef.current = lab;
 
   useEffect(() => {
     const timer = setTimeout(() => setWaited(true), RESTORE_WAIT_MS);
     return () => clearTimeout(timer);
   }, []);
 
+  const addAll = useCallback(
+    async (stackId: StackId, overlays: readonly OverlaySpec[]) => {
+      for (const o of overlays) update(await client.disk.addOverlay(stackId, o));
+    },
+    [client, update],
+  );
+
   const go = waited || openNames.length > 0;
   useEffect(() => {
     if (!go || started.current) return;
     started.current = true;
     void (async () => {
+      // The sample opens here only when a saved stack was there but failed to open (else the open panel opens it).
+      let restored = true;
       try {
         const saved = await loadStack();
-        if (saved && !namesRef.current.includes(saved.name)) await open(saved.spec, saved.name);
+        if (saved && !namesRef.current.includes(saved.name)) {
+          restored = false;
+          const info = await open(saved.spec, saved.name);
+          restored = info !== undefined;
+          if (info) {
+            const plan = restorePlan(saved.overlays);
+            await addAll(info.id, plan.now);
+            if (plan.crypt) {
+              setPending({ stackId: info.id, name: saved.name, crypt: plan.crypt, after: plan.after });
+              return; // saving resumes once the passphrase is given or skipped
+            }
+          }
+        }
       } catch (e) {
         say({ kind: 'error', text: `Could not restore the last stack: ${e instanceof Error ? e.message : String(e)}` });
-      } finally {
-        setReady(true);
       }
+      if (!restored && !urlPage) await openSample(labRef.current);
+      setReady(true);
     })();
-  }, [go, open, say]);
+  }, [go, open, say, addAll, urlPage]);
+
+  const unlock = useCallback(
+    async (passphrase: string) => {
+      if (!pending) return;
+      try {
+        update(await client.disk.addOverlay(pending.stackId, { ...pending.crypt, create: false }, { passphrase }));
+        await addAll(pending.stackId, pending.after);
+        setPending(undefined);
+        setReady(true);
+      } catch (e) {
+        say({ kind: 'error', text: `Could not reopen the encryption layer of ${pending.name}: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    },
+    [pending, client, update, addAll, say],
+  );
+  const skip = useCallback(() => {
+    setPending(undefined);
+    setReady(true);
+  }, []);
 
   const active = lab.active;
   useEffect(() => {
     if (!ready || !active) return;
-    saveStack(active.spec, active.name).then(
-      (why) => why && say({ kind: 'info', text: `Not saved for the next visit: ${why}` }),
-      () => undefined, // no IndexedDB (private mode): the lab works, it just forgets
-    );
-  }, [ready, active?.id, active?.spec, active?.name, say]);
+    void (async () => {
+      const overlays = await client.disk.stackOverlays(active.id).catch(() => [] as OverlaySpec[]);
+      const why = await saveStack(active.spec, active.name, overlays);
+      if (why) say({ kind: 'info', text: `Not saved for the next visit: ${why}` });
+    })().catch(() => undefined); // no IndexedDB (private mode): the lab works, it just forgets
+  }, [ready, active?.id, active?.spec, active?.name, active?.tree, client, say]);
+  return { pending, unlock, skip };
+}
+
+/** Asks for the passphrase of a restored stack's encryption layer; it goes to the worker only. */
+function RestoreCrypt({ pending, unlock, skip }: ReturnType<typeof useSavedStack> & { pending: PendingCrypt }) {
+  const [passphrase, setPassphrase] = useState('');
+  const keyFile = pending.crypt.key === 'key-file';
+  return (
+    <form
+      className="row small"
+      data-testid="restore-crypt"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const p = passphrase;
+        setPassphrase('');
+        void unlock(p);
+      }}
+    >
+      <span role="status">
+        {pending.name} was saved with an encryption layer: it {keyFile ? 'needs its key file (add it from the stack panel)' : 'needs its passphrase'}.
+      </span>
+      {!keyFile && (
+        <>
+          <input type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} aria-label="Passphrase of the restored encryption layer" autoComplete="off" />
+          <button type="submit">Unlock</button>
+        </>
+      )}
+      <button type="button" className="link" onClick={skip}>
+        {keyFile ? 'Dismiss' : 'Skip'}
+      </button>
+    </form>
+  );
 }

@@ -10,6 +10,7 @@ import { useEffect, useRef } from 'react';
 import { formatBytes } from '../format.ts';
 import { useChainOpener } from '../lab/chain-open.tsx';
 import { useLab, type Lab } from '../lab/lab-context.tsx';
+import { loadStack } from '../lab/saved-stack.ts';
 import { SAMPLE_NAME, blobUnderRamDiff, fetchSample } from '../lab/specs.ts';
 import { UrlOpenForm, openUrl, pageUrlParam } from './url-open.tsx';
 
@@ -31,9 +32,11 @@ export function OpenPanel() {
     // Module-level, not a ref: StrictMode mounts twice in development and the sample opens once.
     if (sampleRequested) return;
     sampleRequested = true;
-    // A `?url=` page opens that image instead of the sample.
+    // A `?url=` page opens that image instead of the sample. A saved stack is restored (with
+    // its overlays) by the library panel instead of the sample, which it opens if that fails.
     const url = pageUrlParam();
-    void (url === undefined ? openSample(labRef.current) : openUrl(labRef.current, url));
+    if (url !== undefined) void openUrl(labRef.current, url);
+    else void loadStack().catch(() => undefined).then((saved) => (saved ? undefined : openSample(labRef.current)));
   }, []);
 
   return (
