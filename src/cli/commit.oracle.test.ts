@@ -2,35 +2,19 @@
 // into qcow2, raw and VHD parents must leave the parent with the bytes `qemu-img commit -d`
 // gives on a copy of the same chain (qemu-img compare), a clean qemu-img check, and the overlay
 // unchanged. Registered when qemu-img exists (required on CI).
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { qemuToolsAvailable } from '../node/qemu-tools.ts';
-import { captureIo } from './io.ts';
-import { runCli } from './program.ts';
+import { useTempDir } from '../node/testing/temp-files.ts';
+import { mustRun as ok, runDisklab as disklab } from './testing/run-cli.ts';
 
 const hasQemu = qemuToolsAvailable();
-
-function ok(cmd: string, ...args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  expect(r.status, `${cmd} ${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
-  return r.stdout;
-}
-
-async function disklab(...argv: string[]) {
-  const io = captureIo();
-  const status = await runCli(argv, io);
-  return { status, out: io.out, err: io.err };
-}
 
 const overlayWrites = ['write -P 0x55 1000 3000', 'write -P 0x66 1M 100k', 'discard 2M 128k', 'write -z 3M 64k', 'write -P 0x77 7000k 1M'];
 
 describe.runIf(hasQemu)('disklab commit of qcow2 overlays agrees with qemu-img commit', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-commit-'));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const at = (name: string) => path.join(dir, name);
+  const { at } = useTempDir('disklab-commit-');
 
   /** Two identical chains: parent (made by `makeParent`) and an overlay written by `disklab io` (ours) or qemu-io (theirs). */
   async function chains(fmt: 'qcow2' | 'raw' | 'vpc', makeParent: (p: string) => void) {

@@ -1,21 +1,11 @@
 import { createDecipheriv } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '../node/testing/temp-files.ts';
 import { expectSameBytes, pattern } from '../core/testing/disk-conformance.ts';
-import { captureIo } from './io.ts';
-import { runCli } from './program.ts';
+import { runDisklab as run } from './testing/run-cli.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-convert-crypt-'));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-const at = (name: string) => path.join(dir, name);
-
-async function run(...argv: string[]) {
-  const io = captureIo();
-  const status = await runCli(argv, io);
-  return { status, out: io.out, err: io.err };
-}
+const { dir, at } = useTempDir('disklab-convert-crypt-');
 
 const KEY = pattern(64, 77);
 const IV_OFFSET = 5n;

@@ -1,35 +1,18 @@
 // Oracle tests for `disklab convert -O qcow2`: the result has the source's bytes (qemu-img
 // compare), checks clean, and stays sparse: holes and all-zero clusters are not allocated, so
 // its size matches what `qemu-img convert -O qcow2` produces. Registered when qemu-img exists.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { qemuToolsAvailable } from '../node/qemu-tools.ts';
-import { captureIo } from './io.ts';
-import { runCli } from './program.ts';
+import { useTempDir } from '../node/testing/temp-files.ts';
+import { mustRun as ok, runDisklab as disklab } from './testing/run-cli.ts';
 
 const hasQemu = qemuToolsAvailable();
-
-function ok(cmd: string, ...args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  expect(r.status, `${cmd} ${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
-  return r.stdout;
-}
-
-async function disklab(...argv: string[]) {
-  const io = captureIo();
-  const status = await runCli(argv, io);
-  return { status, out: io.out, err: io.err };
-}
 
 const allocated = (p: string): number => (JSON.parse(ok('qemu-img', 'check', '--output=json', p)) as { 'allocated-clusters': number })['allocated-clusters'];
 
 describe.runIf(hasQemu)('disklab convert -O qcow2 agrees with qemu-img convert', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-convert-'));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const at = (name: string) => path.join(dir, name);
+  const { at } = useTempDir('disklab-convert-');
 
   async function both(source: string, name: string, ...extra: string[]): Promise<{ ours: string; theirs: string }> {
     const ours = at(`${name}-ours.qcow2`);

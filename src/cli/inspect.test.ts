@@ -1,27 +1,17 @@
 // disklab map / info --backing-chain / measure on images qemu cannot check for us: differencing
 // VHD chains (over fixed and dynamic bases), the extent merge rules, and the vpc measure.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '../node/testing/temp-files.ts';
 import { pattern } from '../core/testing/disk-conformance.ts';
 import { seededRandom } from '../core/testing/seeded-random.ts';
 import { buildVhdx } from '../core/formats/vhdx/testing/builder.ts';
 import { pathCombine } from './info.ts';
-import { captureIo } from './io.ts';
 import { chainExtents, type FileAllocation } from './map-extents.ts';
 import { measureQcow2, unitsTouched } from './measure.ts';
-import { runCli } from './program.ts';
+import { runDisklab as run } from './testing/run-cli.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-inspect-unit-'));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-const at = (name: string) => path.join(dir, name);
-
-async function run(...argv: string[]) {
-  const io = captureIo();
-  const status = await runCli(argv, io);
-  return { status, out: io.out, err: io.err };
-}
+const { at } = useTempDir('disklab-inspect-unit-');
 
 async function ok(...argv: string[]): Promise<string> {
   const r = await run(...argv);

@@ -1,46 +1,15 @@
 import { createDecipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { nodeXtsCipher } from '../node/xts-wasm.ts';
-import { resolveSpec, type SpecPlatform } from './resolve-spec.ts';
+import { resolveSpec } from './resolve-spec.ts';
 import { DiskConfigError } from './disk/errors.ts';
 import { expectSameBytes, pattern } from './testing/disk-conformance.ts';
-import type { SyncFile } from './ports/sync-file.ts';
+import { memorySpecPlatform } from './testing/memory-spec-platform.ts';
 import { describeSpec, redactSpec, type DiskSpec } from './spec.ts';
 
-class MemFile implements SyncFile {
-  closed = false;
-  constructor(public bytes: Uint8Array) {}
-  size(): number {
-    return this.bytes.length;
-  }
-  read(offset: number, into: Uint8Array): void {
-    into.fill(0);
-    into.set(this.bytes.subarray(offset, offset + into.length));
-  }
-  write(offset: number, data: Uint8Array): void {
-    this.bytes.set(data, offset);
-  }
-  truncate(): void {}
-  flush(): void {}
-  close(): void {
-    this.closed = true;
-  }
-}
-
+/** Every OPFS path opens `bytes` in place. */
 function platformOver(bytes: Uint8Array, withCipher = true) {
-  const files: MemFile[] = [];
-  const platform: SpecPlatform = {
-    async openFile(_path, _options) {
-      const f = new MemFile(bytes);
-      files.push(f);
-      return f;
-    },
-    blobSource() {
-      throw new Error('not used');
-    },
-    ...(withCipher ? { cipher: nodeXtsCipher } : {}),
-  };
-  return { platform, files };
+  return memorySpecPlatform({ files: () => bytes, ...(withCipher && { extra: { cipher: nodeXtsCipher } }) });
 }
 
 const KEY = Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff);

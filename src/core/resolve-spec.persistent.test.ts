@@ -1,52 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { resolveSpec, type SpecPlatform } from './resolve-spec.ts';
-import { DiskConfigError, DiskError } from './disk/errors.ts';
+import { DiskConfigError } from './disk/errors.ts';
 import { expectSameBytes, pattern } from './testing/disk-conformance.ts';
-import type { SyncFile } from './ports/sync-file.ts';
+import type { MemorySyncFile } from './testing/memory-sync-file.ts';
+import { memorySpecPlatform } from './testing/memory-spec-platform.ts';
 import type { DiskSpec } from './spec.ts';
 
-/** A file kept in a map by name, so "reopening after a reload" sees the same bytes. */
-class MemFile implements SyncFile {
-  closed = false;
-  constructor(private readonly store: Map<string, Uint8Array>, private readonly key: string) {}
-  private get bytes(): Uint8Array {
-    return this.store.get(this.key) ?? new Uint8Array(0);
-  }
-  size(): number {
-    return this.bytes.length;
-  }
-  read(offset: number, into: Uint8Array): void {
-    into.fill(0);
-    into.set(this.bytes.subarray(offset, offset + into.length));
-  }
-  write(offset: number, data: Uint8Array): void {
-    if (offset + data.length > this.bytes.length) this.truncate(offset + data.length);
-    this.bytes.set(data, offset);
-  }
-  truncate(size: number): void {
-    const next = new Uint8Array(size);
-    next.set(this.bytes.subarray(0, size));
-    this.store.set(this.key, next);
-  }
-  flush(): void {}
-  close(): void {
-    this.closed = true;
-  }
-}
-
-function platform(store: Map<string, Uint8Array>, opened: MemFile[] = []): SpecPlatform {
-  return {
-    openFile: () => Promise.reject(new DiskError('IO', 'no OPFS images in this test')),
-    blobSource: () => {
-      throw new Error('unused');
-    },
-    openLayerFiles: async (name) => {
-      const data = new MemFile(store, `${name}.data`);
-      const meta = new MemFile(store, `${name}.meta`);
-      opened.push(data, meta);
-      return { data, meta };
-    },
-  };
+/** Persistent layers kept in `store` by file name, so "reopening after a reload" sees the same bytes. */
+function platform(store: Map<string, Uint8Array>, opened: MemorySyncFile[] = []): SpecPlatform {
+  return memorySpecPlatform({ layerStore: store, onFile: (f) => opened.push(f) }).platform;
 }
 
 const spec = (sectors: number, name = 'diff'): DiskSpec => ({
@@ -80,7 +42,7 @@ describe('resolveSpec: persistent-layer', () => {
     const store = new Map<string, Uint8Array>();
     const made = await resolveSpec(spec(256), platform(store));
     await made.disk.close();
-    const opened: MemFile[] = [];
+    const opened: MemorySyncFile[] = [];
     const err = await resolveSpec(spec(512), platform(store, opened)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DiskConfigError);
     expect((err as DiskConfigError).field).toBe('name');

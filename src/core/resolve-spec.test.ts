@@ -1,66 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { resolveDisk, resolveSpec, type ResolvedNode, type SpecPlatform } from './resolve-spec.ts';
-import { DiskConfigError, DiskError } from './disk/errors.ts';
+import { resolveDisk, resolveSpec, type ResolvedNode } from './resolve-spec.ts';
+import { DiskConfigError } from './disk/errors.ts';
 import { expectDiskError, expectSameBytes, pattern } from './testing/disk-conformance.ts';
-import type { SyncFile } from './ports/sync-file.ts';
-import type { RangeSource } from './ports/range-source.ts';
+import { memorySpecPlatform } from './testing/memory-spec-platform.ts';
 import { fixedFooterFor } from './formats/vhd/fixed.ts';
 import { serializeVhdFooter } from './formats/vhd/footer.ts';
 import { LayeredDisk } from './layered/layered-disk.ts';
 import type { DiskSpec } from './spec.ts';
 
-class MemFile implements SyncFile {
-  closed = false;
-  constructor(public bytes: Uint8Array) {}
-  size(): number {
-    return this.bytes.length;
-  }
-  read(offset: number, into: Uint8Array): void {
-    into.fill(0);
-    into.set(this.bytes.subarray(offset, offset + into.length));
-  }
-  write(offset: number, data: Uint8Array): void {
-    if (offset + data.length > this.bytes.length) this.truncate(offset + data.length);
-    this.bytes.set(data, offset);
-  }
-  truncate(size: number): void {
-    const next = new Uint8Array(size);
-    next.set(this.bytes.subarray(0, size));
-    this.bytes = next;
-  }
-  flush(): void {}
-  close(): void {
-    this.closed = true;
-  }
-}
-
 /** OPFS as a map of paths; a path in `locked` fails as a second tab's handle would. */
-function fakePlatform(files: Record<string, Uint8Array>, locked: string[] = []) {
-  const opened: Array<{ path: string; readOnly: boolean; file: MemFile }> = [];
-  const sources: Array<{ name: string; closed: boolean }> = [];
-  const platform: SpecPlatform = {
-    async openFile(path, { readOnly }) {
-      if (locked.includes(path)) throw new DiskError('LOCKED', `${path} is open elsewhere`);
-      const bytes = files[path];
-      if (!bytes) throw new DiskError('IO', `no such image ${path}`);
-      const file = new MemFile(bytes);
-      opened.push({ path, readOnly, file });
-      return file;
-    },
-    blobSource(blob, name): RangeSource {
-      const record = { name, closed: false };
-      sources.push(record);
-      return {
-        size: blob.size,
-        identity: undefined,
-        name,
-        read: async (offset, length) => new Uint8Array(await blob.slice(offset, offset + length).arrayBuffer()),
-        close: async () => void (record.closed = true),
-      };
-    },
-  };
-  return { platform, opened, sources };
-}
+const fakePlatform = (files: Record<string, Uint8Array>, locked: string[] = []) => memorySpecPlatform({ files, locked });
 
 function fixedVhd(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(data.length + 512);

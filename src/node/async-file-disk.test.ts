@@ -1,20 +1,11 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from './testing/temp-files.ts';
 import { describeDiskConformance, expectSameBytes, pattern } from '../core/testing/disk-conformance.ts';
 import { AsyncFileDisk } from './async-file-disk.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-asyncdisk-'));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-let n = 0;
-
-function newFile(bytes: number): string {
-  const p = path.join(dir, `disk-${n++}.img`);
-  fs.writeFileSync(p, '');
-  fs.truncateSync(p, bytes);
-  return p;
-}
+const { dir, newFile } = useTempDir('disklab-asyncdisk-');
 
 describeDiskConformance({
   name: 'AsyncFileDisk over fs.promises',

@@ -11,11 +11,9 @@
  *   differencing VHD) and with pyvhdi when it is installed.
  * Gated like src/cli/qemu.oracle.test.ts: on CI a missing qemu-img fails loudly.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Disk } from '../core/disk/disk.ts';
 import { openDisk } from '../core/disk/open-disk.ts';
 import { imageFileFromSync } from '../core/formats/image-file.ts';
@@ -34,6 +32,8 @@ import { libvhdiProbe } from './libvhdi-tools.ts';
 import { NodeSyncFile } from './node-sync-file.ts';
 import { openImage } from './open-image.ts';
 import { qemuToolsAvailable } from './qemu-tools.ts';
+import { pyvhdiReadChain } from './testing/pyvhdi-reader.ts';
+import { useTempDir } from './testing/temp-files.ts';
 
 const hasQemu = qemuToolsAvailable();
 const pyvhdi = libvhdiProbe();
@@ -97,9 +97,7 @@ function newImageFile(p: string) {
 }
 
 describe.runIf(hasQemu)('exported images read identically with qemu-img', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-export-oracle-'));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const at = (name: string) => path.join(dir, name);
+  const { at } = useTempDir('disklab-export-oracle-');
 
   it.each([11, 2024])('ExportJob to raw, dynamic VHD and qcow2 (seed %i): qemu-img compare/convert agree, qcow2 is clean and sparse', async (seed) => {
     const stack = await sparseStack(seed);
@@ -181,32 +179,10 @@ describe.runIf(hasQemu)('exported images read identically with qemu-img', () => 
     }
 
     if (pyvhdi.python !== undefined) {
-      const out = at('chain-pyvhdi.raw');
-      execFileSync(pyvhdi.python, ['-c', PYVHDI_READER, out, incPath, fullPath]);
-      expectSameBytes(new Uint8Array(fs.readFileSync(out)).subarray(0, SIZE), second, 'incremental chain read by pyvhdi');
+      const { bytes } = pyvhdiReadChain(pyvhdi.python, at('chain-pyvhdi.raw'), [incPath, fullPath]);
+      expectSameBytes(bytes.subarray(0, SIZE), second, 'incremental chain read by pyvhdi');
     } else {
       console.warn(`pyvhdi check of the incremental chain left out: ${pyvhdi.detail}`);
     }
   });
 });
-
-/** Reads a VHD chain (child first on the command line) with pyvhdi and writes the child's media to argv[1]. */
-const PYVHDI_READER = `
-import sys, pyvhdi
-out, chain = sys.argv[1], sys.argv[2:]
-files, parent = [], None
-for p in reversed(chain):
-    f = pyvhdi.file()
-    f.open(p)
-    if parent is not None:
-        f.set_parent(parent)
-    files.append(f)  # kept alive: set_parent does not hold a reference to the parent object
-    parent = f
-size = parent.get_media_size()
-with open(out, 'wb') as w:
-    off = 0
-    while off < size:
-        n = min(1 << 20, size - off)
-        w.write(parent.read_buffer_at_offset(n, off))
-        off += n
-`;

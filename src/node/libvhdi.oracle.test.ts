@@ -12,14 +12,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectSameBytes } from '../core/testing/disk-conformance.ts';
 import { seededRandom } from '../core/testing/seeded-random.ts';
 import { libvhdiProbe } from './libvhdi-tools.ts';
 import { openImage } from './open-image.ts';
+import { useTempDir } from './testing/temp-files.ts';
+import { pyvhdiReadChain, type PyvhdiFileInfo } from './testing/pyvhdi-reader.ts';
 
 const probe = libvhdiProbe();
 if (probe.python === undefined) console.warn(`libvhdi oracle tests left out: ${probe.detail}`);
@@ -27,48 +28,6 @@ if (probe.python === undefined) console.warn(`libvhdi oracle tests left out: ${p
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(root, 'bin', 'disklab.mjs');
 const MiB = 1024 * 1024;
-
-/**
- * Opens the chain bottom-up (set_parent checks the child's recorded parent id), prints each
- * file's metadata as JSON and writes the top's whole media, read in 1 MiB pieces, to `out`.
- */
-const READER = `
-import json, sys, pyvhdi
-out, chain = sys.argv[1], sys.argv[2:]
-files, parent = [], None
-for p in reversed(chain):
-    f = pyvhdi.file()
-    f.open(p)
-    if parent is not None:
-        f.set_parent(parent)
-    files.append(f)
-    parent = f
-top = files[-1]
-size = top.get_media_size()
-with open(out, 'wb') as w:
-    off = 0
-    while off < size:
-        n = min(1 << 20, size - off)
-        data = top.read_buffer_at_offset(n, off)
-        if len(data) != n:
-            raise SystemExit(f'short read at {off}: {len(data)} of {n}')
-        w.write(data)
-        off += n
-print(json.dumps([{
-    'mediaSize': f.get_media_size(), 'diskType': f.get_disk_type(), 'bytesPerSector': f.get_bytes_per_sector(),
-    'identifier': f.get_identifier(), 'parentIdentifier': f.get_parent_identifier(), 'parentFilename': f.get_parent_filename(),
-} for f in reversed(files)]))
-`;
-
-interface PyvhdiFileInfo {
-  readonly mediaSize: number;
-  /** libvhdi's LIBVHDI_DISK_TYPE_*: 2 fixed, 3 dynamic, 4 differential. */
-  readonly diskType: number;
-  readonly bytesPerSector: number;
-  readonly identifier: string;
-  readonly parentIdentifier: string | null;
-  readonly parentFilename: string | null;
-}
 
 const DISK_TYPE = { fixed: 2, dynamic: 3, differencing: 4 } as const;
 
@@ -85,9 +44,7 @@ const CHILD_END_ALIGN = 4096;
 
 describe.runIf(probe.python !== undefined)(`libvhdi (pyvhdi ${probe.detail}) reads what disklab wrote`, () => {
   const python = probe.python ?? 'python3';
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-libvhdi-'));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const at = (name: string) => path.join(dir, name);
+  const { dir, at } = useTempDir('disklab-libvhdi-');
 
   function disklab(...args: string[]): void {
     execFileSync(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -95,11 +52,7 @@ describe.runIf(probe.python !== undefined)(`libvhdi (pyvhdi ${probe.detail}) rea
 
   /** pyvhdi's view of the chain (top first) and every byte of the top's media. */
   function pyvhdiRead(chain: readonly string[]): { info: PyvhdiFileInfo[]; bytes: Uint8Array } {
-    const out = at('pyvhdi.out');
-    const json = execFileSync(python, ['-c', READER, out, ...chain], { encoding: 'utf8' });
-    const bytes = new Uint8Array(fs.readFileSync(out));
-    fs.rmSync(out);
-    return { info: JSON.parse(json) as PyvhdiFileInfo[], bytes };
+    return pyvhdiReadChain(python, at('pyvhdi.out'), chain);
   }
 
   /**

@@ -1,22 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { NodeSyncFile } from './node-sync-file.ts';
+import { useTempDir } from './testing/temp-files.ts';
 import { FileDisk } from '../core/backends/file-disk.ts';
 import { describeDiskConformance, expectDiskError, pattern } from '../core/testing/disk-conformance.ts';
 import { openDisk } from '../core/disk/open-disk.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-filedisk-'));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-let n = 0;
-
-function newFile(bytes: number): string {
-  const p = path.join(dir, `disk-${n++}.img`);
-  fs.writeFileSync(p, '');
-  fs.truncateSync(p, bytes);
-  return p;
-}
+const { dir, newFile } = useTempDir('disklab-filedisk-');
 
 describeDiskConformance({
   name: 'FileDisk over node:fs',

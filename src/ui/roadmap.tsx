@@ -9,9 +9,9 @@ interface Plan {
 }
 
 const PLANS: readonly Plan[] = [
-  { title: 'Images from a URL', text: 'disk images and their parent chains read with HTTP range requests.' },
-  { title: 'More of the stack on the page', text: 'OPFS layers, striping, SCSI-3 persistent reservations.' },
-  { title: 'Long jobs', text: 'export, convert, commit, stream, mirror and backup, with pause and cancel.' },
+  { title: 'Striping and reservations from the stack panel', text: 'today only the lessons build striped disks and reservation hosts.' },
+  { title: 'Writing VHDX', text: 'VHDX opens read-only; convert it to VHD or qcow2 to change it.' },
+  { title: 'Incremental backups across reloads', text: 'an incremental chain ends when the page reloads; take a full backup again.' },
 ];
 
 export function Roadmap() {

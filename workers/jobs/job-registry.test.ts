@@ -5,43 +5,14 @@ import type { SpecPlatform } from '../../src/core/resolve-spec.ts';
 import type { DiskSpec } from '../../src/core/spec.ts';
 import { DiskError } from '../../src/core/disk/errors.ts';
 import { openDisk } from '../../src/core/disk/open-disk.ts';
-import type { SyncFile } from '../../src/core/ports/sync-file.ts';
+import { memorySpecPlatform } from '../../src/core/testing/memory-spec-platform.ts';
 import { expectSameBytes, pattern } from '../../src/core/testing/disk-conformance.ts';
-
-class MemFile implements SyncFile {
-  bytes = new Uint8Array(0);
-  size(): number {
-    return this.bytes.length;
-  }
-  read(offset: number, into: Uint8Array): void {
-    into.fill(0);
-    into.set(this.bytes.subarray(offset, offset + into.length));
-  }
-  write(offset: number, data: Uint8Array): void {
-    if (offset + data.length > this.bytes.length) this.truncate(offset + data.length);
-    this.bytes.set(data, offset);
-  }
-  truncate(size: number): void {
-    const next = new Uint8Array(size);
-    next.set(this.bytes.subarray(0, size));
-    this.bytes = next;
-  }
-  flush(): void {}
-  close(): void {}
-}
 
 const SECTORS = 2048;
 
+/** Persistent layers in memory, no OPFS images. */
 function platform(): SpecPlatform {
-  const files = new Map<string, MemFile>();
-  const file = (k: string) => files.get(k) ?? files.set(k, new MemFile()).get(k)!;
-  return {
-    openFile: () => Promise.reject(new DiskError('UNSUPPORTED', 'no OPFS images in this test')),
-    blobSource: () => {
-      throw new Error('unused');
-    },
-    openLayerFiles: async (name) => ({ data: file(`${name}.data`), meta: file(`${name}.meta`) }),
-  };
+  return memorySpecPlatform({ layerStore: new Map() }).platform;
 }
 
 async function setUp(top: 'persistent-layer' | 'ram-layer') {

@@ -7,7 +7,8 @@ import { resolveSpec, type SpecPlatform } from '../resolve-spec.ts';
 import { DiskError } from '../disk/errors.ts';
 import { FakeHttpFetch } from '../http/fake-http-fetch.ts';
 import { HttpSourceError } from '../http/http-error.ts';
-import type { SyncFile } from '../ports/sync-file.ts';
+import { MemorySyncFile } from '../testing/memory-sync-file.ts';
+import { memorySpecPlatform } from '../testing/memory-spec-platform.ts';
 import { expectSameBytes, pattern } from '../testing/disk-conformance.ts';
 import type { DiskSpec } from '../spec.ts';
 import type { OpenedUrlDisk, UrlCacheFiles } from './open-url-spec.ts';
@@ -16,40 +17,14 @@ import { cacheLayerId, cacheName, urlWithoutQuery } from './url-cache-key.ts';
 const KiB = 1024;
 const URL_A = 'https://example.test/images/disk.img?sig=1';
 
-class MemFile implements SyncFile {
-  closed = false;
-  constructor(private readonly store: Map<string, Uint8Array>, private readonly key: string, private readonly quota = Infinity) {}
-  private get bytes(): Uint8Array {
-    return this.store.get(this.key) ?? new Uint8Array(0);
-  }
-  size(): number {
-    return this.bytes.length;
-  }
-  read(offset: number, into: Uint8Array): void {
-    into.fill(0);
-    into.set(this.bytes.subarray(offset, offset + into.length));
-  }
-  write(offset: number, data: Uint8Array): void {
-    if (offset + data.length > this.quota) throw new DiskError('QUOTA', 'simulated quota');
-    if (offset + data.length > this.bytes.length) this.truncate(offset + data.length);
-    this.bytes.set(data, offset);
-  }
-  truncate(size: number): void {
-    const next = new Uint8Array(size);
-    next.set(this.bytes.subarray(0, size));
-    this.store.set(this.key, next);
-  }
-  flush(): void {}
-  close(): void {
-    this.closed = true;
-  }
-}
-
 function memCache(store: Map<string, Uint8Array>, quota = Infinity): UrlCacheFiles & { removed: string[] } {
   const removed: string[] = [];
   return {
     removed,
-    open: async (name) => ({ data: new MemFile(store, `${name}.data`, quota), meta: new MemFile(store, `${name}.meta`) }),
+    open: async (name) => ({
+      data: new MemorySyncFile({ store, key: `${name}.data`, quotaBytes: quota }),
+      meta: new MemorySyncFile({ store, key: `${name}.meta` }),
+    }),
     remove: async (name) => {
       removed.push(name);
       store.delete(`${name}.data`);
@@ -59,13 +34,8 @@ function memCache(store: Map<string, Uint8Array>, quota = Infinity): UrlCacheFil
 }
 
 function platform(fetch: FakeHttpFetch, cacheFiles: UrlCacheFiles | undefined, opened: OpenedUrlDisk[] = []): SpecPlatform {
-  return {
-    openFile: () => Promise.reject(new DiskError('IO', 'unused')),
-    blobSource: () => {
-      throw new Error('unused');
-    },
-    http: { fetch, ...(cacheFiles && { cacheFiles }), cacheFlushDelayMs: 0, onOpened: (o) => opened.push(o) },
-  };
+  const http = { fetch, ...(cacheFiles && { cacheFiles }), cacheFlushDelayMs: 0, onOpened: (o: OpenedUrlDisk) => opened.push(o) };
+  return memorySpecPlatform({ extra: { http } }).platform;
 }
 
 const spec = (persistentCache = true, url = URL_A): DiskSpec => ({ kind: 'url', url, format: 'raw', chunkSize: 64 * KiB, persistentCache });

@@ -197,6 +197,15 @@ describe('lesson helpers', () => {
     expect(uniqueTarget('plain')).toMatch(/^plain-[0-9a-z]+$/);
   });
 
+  it('validateLesson refuses the new actions before a stack is open', () => {
+    const lesson: Lesson = { ...encryptionLesson, steps: [{ title: 't', text: 'x.', actions: [{ kind: 'add-crypt', keySeed: 1 }, { kind: 'url-mark' }, { kind: 'fingerprint' }] }] };
+    expect(validateLesson(lesson)).toEqual([
+      "encryption step 1: 'add-crypt' needs a stack opened by an earlier action",
+      "encryption step 1: 'url-mark' needs a stack opened by an earlier action",
+      "encryption step 1: 'fingerprint' needs a stack opened by an earlier action",
+    ]);
+  });
+
   it('the block-jobs lesson mirrors with a writing workload and checks the copy after completing', () => {
     expect(validateLesson(blockJobsLesson)).toEqual([]);
     const kinds = blockJobsLesson.steps.flatMap((s) => s.actions ?? []).map((a) => a.kind);

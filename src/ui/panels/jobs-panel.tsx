@@ -17,6 +17,7 @@ import { useLab } from '../lab/lab-context.tsx';
 import { downloadOpfsFile } from '../lab/opfs-download.ts';
 
 const POLL_MS = 300;
+const IDLE_POLL_MS = 2000;
 const ENDED = new Set(['completed', 'cancelled', 'failed']);
 /** What the form offers: the request kinds, with backup split by mode. */
 type Kind = 'commit' | 'stream' | 'mirror' | 'backup' | 'backup-full' | 'backup-incremental' | 'export';
@@ -48,6 +49,9 @@ export function JobsPanel() {
 
   useEffect(() => {
     void poll();
+    // Jobs can start elsewhere (a lesson, another panel): look for them now and then while idle.
+    const timer = setInterval(() => void poll(), IDLE_POLL_MS);
+    return () => clearInterval(timer);
   }, [poll, active?.id]);
 
   const running = jobs.some((j) => !ENDED.has(j.state));

@@ -37,7 +37,7 @@ export const blockJobsLesson: Lesson = {
     },
     {
       title: 'Why it converges',
-      text: 'The workload dirties at most 25 granules of 64 KiB a second, about 1.6 MiB/s, and the mirror copies 8 MiB/s. Copying outruns writing, so the bitmap empties; were the guest faster, the mirror would never be ready (QEMU then throttles the guest or waits).',
+      text: 'The workload dirties at most 25 granules of 64 KiB a second, about 1.6 MiB/s, and the mirror copies 8 MiB/s. Copying outruns writing, so the bitmap empties; were the guest faster, it would never empty (QEMU’s copy-mode=write-blocking then copies each guest write as it happens).',
       panel: 'lesson-job-state',
       question: { kind: 'number', prompt: 'How many bytes were still dirty when the mirror became ready?', unit: 'bytes', probe: { kind: 'job', fact: 'dirty-at-ready' } },
     },
