@@ -6,18 +6,12 @@ import { pattern } from '../core/testing/disk-conformance.ts';
 import { vhdChecksum } from '../core/formats/vhd/footer.ts';
 import { convertCommand } from './convert.ts';
 import { captureIo } from './io.ts';
-import { runCli } from './program.ts';
+import { runDisklab as run } from './testing/run-cli.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-cli-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 let counter = 0;
 const fresh = (ext: string) => path.join(dir, `f${counter++}.${ext}`);
-
-async function run(...argv: string[]) {
-  const io = captureIo();
-  const status = await runCli(argv, io);
-  return { status, out: io.out, err: io.err };
-}
 
 /** A raw file of `bytes` with random-looking content (pattern) and a zero gap in the middle. */
 function rawWithData(bytes: number, seed = 1): string {

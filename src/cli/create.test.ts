@@ -7,19 +7,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { qemuToolsAvailable } from '../node/qemu-tools.ts';
-import { captureIo } from './io.ts';
-import { runCli } from './program.ts';
+import { runDisklab as disklab } from './testing/run-cli.ts';
 
 const hasQemu = qemuToolsAvailable();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-create-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const at = (name: string) => path.join(dir, name);
-
-async function disklab(...argv: string[]) {
-  const io = captureIo();
-  const status = await runCli(argv, io);
-  return { status, out: io.out, err: io.err };
-}
 
 describe('disklab create -f qcow2', () => {
   it('creates a v3 image with 64 KiB clusters laid out as qemu-img does', async () => {

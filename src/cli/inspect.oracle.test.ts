@@ -8,23 +8,10 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../core/testing/seeded-random.ts';
 import { qemuToolsAvailable } from '../node/qemu-tools.ts';
-import { captureIo } from './io.ts';
-import { runCli } from './program.ts';
+import { runDisklab as disklab, mustRun as ok } from './testing/run-cli.ts';
 
 const hasQemu = qemuToolsAvailable();
 const qemuMajor = hasQemu ? Number(/version (\d+)/.exec(spawnSync('qemu-img', ['--version'], { encoding: 'utf8' }).stdout)?.[1] ?? 0) : 0;
-
-function ok(cmd: string, ...args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
-  expect(r.status, `${cmd} ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r.stdout;
-}
-
-async function disklab(...argv: string[]) {
-  const io = captureIo();
-  const status = await runCli(argv, io);
-  return { status, out: io.out, err: io.err };
-}
 
 async function ours(...argv: string[]): Promise<string> {
   const r = await disklab(...argv);

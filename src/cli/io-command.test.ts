@@ -2,18 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { captureIo } from './io.ts';
-import { runCli } from './program.ts';
+import { runDisklab as run } from './testing/run-cli.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-io-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 let counter = 0;
-
-async function run(...argv: string[]) {
-  const io = captureIo();
-  const status = await runCli(argv, io);
-  return { status, out: io.out, err: io.err };
-}
 
 function image(bytes: number): string {
   const p = path.join(dir, `i${counter++}.raw`);

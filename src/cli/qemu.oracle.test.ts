@@ -6,8 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pattern } from '../core/testing/disk-conformance.ts';
-import { captureIo } from './io.ts';
-import { runCli } from './program.ts';
+import { runDisklab as disklab } from './testing/run-cli.ts';
 
 const hasQemu = spawnSync('qemu-img', ['--version']).status === 0;
 
@@ -24,12 +23,6 @@ function ok(cmd: string, ...args: string[]): string {
   const r = tool(cmd, ...args);
   expect(r.status, `${cmd} ${args.join(' ')}: ${r.err}`).toBe(0);
   return r.out;
-}
-
-async function disklab(...argv: string[]) {
-  const io = captureIo();
-  const status = await runCli(argv, io);
-  return { status, out: io.out, err: io.err };
 }
 
 describe.runIf(hasQemu)('disklab agrees with qemu-img', () => {

@@ -5,8 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpTestServer } from '../node/testing/http-test-server.ts';
-import { captureIo } from './io.ts';
-import { runCli } from './program.ts';
+import { runDisklab as run } from './testing/run-cli.ts';
 
 const fixtures = path.resolve(import.meta.dirname, '../../fixtures/images');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'disklab-url-'));
@@ -21,12 +20,6 @@ afterAll(async () => {
   await server.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function run(...argv: string[]) {
-  const io = captureIo();
-  const status = await runCli(argv, io);
-  return { status, out: io.out, err: io.err };
-}
 
 describe('disklab on URLs', () => {
   it.each(served)('%s: info, map and convert agree with the local file', async (name) => {

@@ -11,29 +11,16 @@ import { VhdDynamicDisk } from './formats/vhd/dynamic-disk.ts';
 import { MemoryImageFile } from './formats/vhd/memory-image-file.ts';
 import { openVhdDynamic } from './formats/vhd/open-dynamic.ts';
 import { buildVhdx } from './formats/vhdx/testing/builder.ts';
-import type { RangeSource } from './ports/range-source.ts';
 import { isMissingParent, resolveSpec, type ResolvedNode, type SpecPlatform } from './resolve-spec.ts';
 import type { DiskSpec, ParentFileSpec } from './spec.ts';
 import { expectDiskError, expectSameBytes, pattern } from './testing/disk-conformance.ts';
+import { memorySpecPlatform } from './testing/memory-spec-platform.ts';
 
 const SIZE = 64 * 1024;
 
+/** No OPFS images; Blob sources that record whether they were closed. */
 function platform() {
-  const sources: Array<{ name: string; closed: boolean }> = [];
-  const p: SpecPlatform = {
-    openFile: () => Promise.reject(new Error('no OPFS here')),
-    blobSource(blob, name): RangeSource {
-      const record = { name, closed: false };
-      sources.push(record);
-      return {
-        size: blob.size,
-        identity: undefined,
-        name,
-        read: async (offset, length) => new Uint8Array(await blob.slice(offset, offset + length).arrayBuffer()),
-        close: async () => void (record.closed = true),
-      };
-    },
-  };
+  const { platform: p, sources } = memorySpecPlatform();
   return { platform: p, sources };
 }
 

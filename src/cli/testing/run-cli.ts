@@ -25,7 +25,7 @@ export async function runDisklab(...argv: string[]): Promise<CliResult> {
 }
 
 export function mustRun(cmd: string, ...args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
   expect(r.status, `${cmd} ${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
   return r.stdout;
 }
