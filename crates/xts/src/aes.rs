@@ -1,8 +1,10 @@
-//! Bitsliced AES-256 over eight blocks at once (the Käsper–Schwabe layout): after `transpose`,
+//! Bitsliced AES-256 over eight blocks at once (the Käsper–Schwabe layout): after `to_planes`,
 //! register j holds bit j of every byte of the eight blocks, with the 16 byte positions of the AES
-//! state as the vector's 16 bytes and the eight blocks as the 8 bits inside each byte. ShiftRows
-//! and MixColumns' row rotations are then constant byte shuffles, and SubBytes is a boolean
-//! circuit: no table lookups, no branches on key or data.
+//! state as the vector's 16 bytes and the eight blocks as the 8 bits inside each byte. The bytes
+//! are kept row-major (byte 4 * row + column, not AES's column-major order), so each state row is
+//! one 32-bit lane: MixColumns' row rotations are then 32-bit lane rotations (one `pshufd` each in
+//! V8) and ShiftRows is one constant byte shuffle. SubBytes is a boolean circuit: no table
+//! lookups, no branches on key or data.
 
 use crate::sbox::{inv_sbox_raw, sbox_raw, sub_word};
 use crate::vector::V;
@@ -57,6 +59,25 @@ pub fn transpose(s: &mut State) {
     swap_move::<4>(s, 1, 5, m4);
     swap_move::<4>(s, 2, 6, m4);
     swap_move::<4>(s, 3, 7, m4);
+}
+
+/// Eight blocks to bit-planes: each block's bytes to row-major order (so MixColumns' row
+/// rotations are 32-bit lane rotations), then the bit transpose.
+#[inline(always)]
+pub fn to_planes(s: &mut State) {
+    for v in s.iter_mut() {
+        *v = v.to_rows();
+    }
+    transpose(s);
+}
+
+/// The inverse of `to_planes` (both steps are involutions).
+#[inline(always)]
+pub fn from_planes(s: &mut State) {
+    transpose(s);
+    for v in s.iter_mut() {
+        *v = v.to_rows();
+    }
 }
 
 /// Multiplication by x in GF(2^8) (modulus 0x11b) on bit-planes.
@@ -124,9 +145,10 @@ impl Aes256 {
         for (r, round) in planes.iter_mut().enumerate() {
             for (j, plane) in round.iter_mut().enumerate() {
                 let mut bytes = [0u8; 16];
+                // Row-major, as the rounds keep the state: byte p is row p / 4, column p % 4.
                 for (p, byte) in bytes.iter_mut().enumerate() {
                     // 0xff where bit j of key byte p is set, without a branch.
-                    *byte = 0u8.wrapping_sub((w[4 * r + p / 4][p % 4] >> j) & 1);
+                    *byte = 0u8.wrapping_sub((w[4 * r + p % 4][p / 4] >> j) & 1);
                 }
                 // Bits 0, 1, 5, 6 of 0x63.
                 let fold = if r > 0 && matches!(j, 0 | 1 | 5 | 6) { 0xff } else { 0 };
@@ -172,16 +194,16 @@ impl Aes256 {
 
     /// Encrypts eight blocks (block b in `s[b]`) in place.
     pub fn encrypt8(&self, s: &mut State) {
-        transpose(s);
+        to_planes(s);
         self.encrypt_planes(s);
-        transpose(s);
+        from_planes(s);
     }
 
     /// Decrypts eight blocks (block b in `s[b]`) in place.
     pub fn decrypt8(&self, s: &mut State) {
-        transpose(s);
+        to_planes(s);
         self.decrypt_planes(s);
-        transpose(s);
+        from_planes(s);
     }
 }
 

@@ -16,6 +16,9 @@ mod imp {
     #[derive(Clone, Copy)]
     pub struct V(pub v128);
 
+    const SHIFT_ROWS: v128 = u8x16(0, 1, 2, 3, 5, 6, 7, 4, 10, 11, 8, 9, 15, 12, 13, 14);
+    const INV_SHIFT_ROWS: v128 = u8x16(0, 1, 2, 3, 7, 4, 5, 6, 10, 11, 8, 9, 13, 14, 15, 12);
+
     impl V {
         #[inline(always)]
         pub fn zero() -> V {
@@ -47,22 +50,36 @@ mod imp {
         pub fn shl<const N: u32>(self) -> V {
             V(u64x2_shl(self.0, N))
         }
+        /// ShiftRows in the row-major byte order (byte 4 * row + column): row r rotates left by
+        /// r columns inside its own 32-bit lane. A swizzle by a constant mask rather than an
+        /// `i8x16.shuffle`: V8 lowers a shuffle that matches none of its special patterns to
+        /// `pshufb` plus about four instructions rebuilding the 16-byte mask on every use, while
+        /// a swizzle whose indices are a constant below 16 is a bare `pshufb` and the mask, being
+        /// loop-invariant, is built once outside the round loop. The indices are constants, so
+        /// this is no data-dependent lookup.
         #[inline(always)]
         pub fn shift_rows(self) -> V {
-            V(i8x16_shuffle::<0, 5, 10, 15, 4, 9, 14, 3, 8, 13, 2, 7, 12, 1, 6, 11>(self.0, self.0))
+            V(i8x16_swizzle(self.0, SHIFT_ROWS))
         }
         #[inline(always)]
         pub fn inv_shift_rows(self) -> V {
-            V(i8x16_shuffle::<0, 13, 10, 7, 4, 1, 14, 11, 8, 5, 2, 15, 12, 9, 6, 3>(self.0, self.0))
+            V(i8x16_swizzle(self.0, INV_SHIFT_ROWS))
         }
-        /// Row r of each column takes the byte of row r+1 (mod 4).
+        /// Row r of each column takes the byte of row r+1 (mod 4): with rows as 32-bit lanes this
+        /// is a lane rotation, which engines lower to one `pshufd`-style instruction (a general
+        /// byte shuffle costs a table shuffle plus rebuilding its 16-byte mask).
         #[inline(always)]
         pub fn rot1(self) -> V {
-            V(i8x16_shuffle::<1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12>(self.0, self.0))
+            V(i32x4_shuffle::<1, 2, 3, 0>(self.0, self.0))
         }
         #[inline(always)]
         pub fn rot2(self) -> V {
-            V(i8x16_shuffle::<2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13>(self.0, self.0))
+            V(i32x4_shuffle::<2, 3, 0, 1>(self.0, self.0))
+        }
+        /// Column-major (the AES byte order) to row-major and back: a 4x4 byte transpose.
+        #[inline(always)]
+        pub fn to_rows(self) -> V {
+            V(i8x16_shuffle::<0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15>(self.0, self.0))
         }
     }
     impl core::ops::BitXor for V {
@@ -93,10 +110,12 @@ mod imp {
     #[derive(Clone, Copy)]
     pub struct V(pub u128);
 
-    const SHIFT_ROWS: [usize; 16] = [0, 5, 10, 15, 4, 9, 14, 3, 8, 13, 2, 7, 12, 1, 6, 11];
-    const INV_SHIFT_ROWS: [usize; 16] = [0, 13, 10, 7, 4, 1, 14, 11, 8, 5, 2, 15, 12, 9, 6, 3];
-    const ROT1: [usize; 16] = [1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12];
-    const ROT2: [usize; 16] = [2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13];
+    // Row-major byte order (byte 4 * row + column), as in the wasm version.
+    const SHIFT_ROWS: [usize; 16] = [0, 1, 2, 3, 5, 6, 7, 4, 10, 11, 8, 9, 15, 12, 13, 14];
+    const INV_SHIFT_ROWS: [usize; 16] = [0, 1, 2, 3, 7, 4, 5, 6, 10, 11, 8, 9, 13, 14, 15, 12];
+    const ROT1: [usize; 16] = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3];
+    const ROT2: [usize; 16] = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+    const TO_ROWS: [usize; 16] = [0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15];
 
     #[inline(always)]
     fn permute(x: u128, idx: &[usize; 16]) -> u128 {
@@ -160,6 +179,10 @@ mod imp {
         #[inline(always)]
         pub fn rot2(self) -> V {
             V(permute(self.0, &ROT2))
+        }
+        #[inline(always)]
+        pub fn to_rows(self) -> V {
+            V(permute(self.0, &TO_ROWS))
         }
     }
     impl core::ops::BitXor for V {

@@ -21,11 +21,26 @@ export function isAllZero(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** Whether bytes [from, to) of `bytes` are all zero; `words` views the same bytes when it is 4-byte aligned. */
+function rangeIsZero(bytes: Uint8Array, words: Uint32Array | undefined, from: number, to: number): boolean {
+  let i = from;
+  if (words && from % 4 === 0) {
+    const stop = to >>> 2;
+    for (let w = from >>> 2; w < stop; w++) if (words[w] !== 0) return false;
+    i = stop << 2;
+  }
+  for (; i < to; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
 /** Calls `fn(offset, length)` for each maximal run of non-zero blocks of `chunk` (offsets in bytes). */
 export function forEachNonZeroRun(chunk: Uint8Array, blockBytes: number, fn: (offset: number, length: number) => void): void {
+  // One word view for the whole chunk rather than a view per block: creating typed-array views
+  // cost more than scanning the (usually non-zero at once) blocks themselves.
+  const words = chunk.byteOffset % 4 === 0 ? new Uint32Array(chunk.buffer, chunk.byteOffset, chunk.length >>> 2) : undefined;
   let start = -1;
   for (let at = 0; at < chunk.length; at += blockBytes) {
-    const data = !isAllZero(chunk.subarray(at, at + blockBytes));
+    const data = !rangeIsZero(chunk, words, at, Math.min(chunk.length, at + blockBytes));
     if (data && start < 0) start = at;
     if (!data && start >= 0) {
       fn(start, at - start);

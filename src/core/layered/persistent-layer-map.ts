@@ -178,6 +178,13 @@ export class PersistentChunkMap {
       const c = key!;
       const chunk = this.chunks.get(c)!;
       const base = c * cs;
+      if (chunk.dataCount === cs) {
+        // A chunk wholly of data (the common case after sequential writes): no bitmap walk.
+        const start = Math.max(lba, base);
+        pushRun(out, start, Math.min(end, base + cs) - start, 'data');
+        k++;
+        continue;
+      }
       forEachRun(chunk.present, Math.max(lba, base) - base, Math.min(end, base + cs) - base, true, (start, length) => {
         const stop = start + length;
         for (let i = start; i < stop; ) {

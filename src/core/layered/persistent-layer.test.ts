@@ -308,3 +308,47 @@ describe('PersistentLayer', () => {
     await expectDiskError(layer.write(0, pattern(SS, 1)), 'ABORTED');
   });
 });
+
+describe('PersistentLayer read: one port call per contiguous run of slots', () => {
+  it('reads chunks in consecutive slots with one call, and still returns the right bytes when slots are out of order or chunks partial', async () => {
+    const files = memoryFiles();
+    let reads = 0;
+    const inner = files.data;
+    const data = {
+      size: () => inner.size(),
+      read: (offset: number, into: Uint8Array) => {
+        reads++;
+        inner.read(offset, into);
+      },
+      write: (offset: number, bytes: Uint8Array) => inner.write(offset, bytes),
+      truncate: (size: number) => inner.truncate(size),
+      flush: () => inner.flush(),
+      close: () => inner.close(),
+    };
+    const layer = PersistentLayer.create({ data, meta: files.meta }, { sectors: 64, chunkBytes: 4096 }); // 8 sectors a chunk
+    const expected = new Uint8Array(64 * SS).fill(0xee);
+    const put = async (lba: number, bytes: Uint8Array) => {
+      await layer.write(lba, bytes);
+      expected.set(bytes, lba * SS);
+    };
+    await put(0, pattern(32 * SS, 1)); // chunks 0-3 in slots 0-3
+    let { buf } = await readLayer(layer, 0, 32);
+    expectSameBytes(buf, expected.subarray(0, 32 * SS));
+    expect(reads).toBe(1);
+    await put(40, pattern(8 * SS, 2)); // chunk 5 in slot 4
+    await put(32, pattern(8 * SS, 3)); // chunk 4 in slot 5: not end to end with chunk 5 in the file
+    await put(50, pattern(3 * SS, 4)); // part of chunk 6
+    await layer.unmap(52, 1, false); // a zero-state sector inside a data run
+    expected.fill(0, 52 * SS, 53 * SS);
+    reads = 0;
+    const read = await readLayer(layer, 0, 64);
+    buf = read.buf;
+    for (let s = 0; s < 64; s++) {
+      const present = s < 48 || (s >= 50 && s < 53);
+      expect(read.marked.has(s)).toBe(present);
+      if (present) expectSameBytes(buf.subarray(s * SS, (s + 1) * SS), expected.subarray(s * SS, (s + 1) * SS));
+    }
+    // chunks 0-3 (one run), chunk 4, chunk 5, and the two data sectors of chunk 6.
+    expect(reads).toBe(4);
+  });
+});

@@ -204,6 +204,23 @@ export class PersistentLayer implements Layer {
     const ss = this.sectorSize;
     this.#check();
     checkRange('read', lba, buf.length / ss, this.#sectors);
+    // Data runs that lie end to end both in the data file and in `buf` (consecutive chunks in
+    // consecutive slots, as sequential writes leave them) are read with one call: a 1 MiB read
+    // is then one port call instead of one per 64 KiB chunk.
+    let pending: { file: number; at: number; length: number } | undefined;
+    const readPending = (): void => {
+      if (!pending) return;
+      const { file, at, length } = pending;
+      pending = undefined;
+      this.#io('read', () => this.#files.data.read(file, buf.subarray(at, at + length)));
+    };
+    const readData = (file: number, at: number, length: number): void => {
+      if (pending && pending.file + pending.length === file && pending.at + pending.length === at) pending.length += length;
+      else {
+        readPending();
+        pending = { file, at, length };
+      }
+    };
     this.#pieces(lba, buf.length / ss, (c, at, len, from) => {
       const chunk = this.#map.chunks.get(c);
       if (!chunk) {
@@ -213,19 +230,27 @@ export class PersistentLayer implements Layer {
         }
         return;
       }
+      if (chunk.dataCount === this.#chunkSectors) {
+        // Wholly data: one run, no bitmap walk.
+        readData(chunk.slot * this.#chunkBytes + at * ss, from * ss, len * ss);
+        marker.mark(lba + from, len);
+        return;
+      }
       forEachRun(chunk.present, at, at + len, true, (start, length) => {
         const end = start + length;
         for (let i = start; i < end; ) {
           const isData = testBit(chunk.hasData, i);
           const j = findBit(chunk.hasData, i, end, !isData);
-          const out = buf.subarray((from + i - at) * ss, (from + j - at) * ss);
-          if (isData) this.#io('read', () => this.#files.data.read(chunk.slot * this.#chunkBytes + i * ss, out));
-          else out.fill(0);
+          const out = (from + i - at) * ss;
+          const length = (j - i) * ss;
+          if (isData) readData(chunk.slot * this.#chunkBytes + i * ss, out, length);
+          else buf.fill(0, out, out + length);
           i = j;
         }
         marker.mark(lba + from + start - at, length);
       });
     });
+    readPending();
   }
 
   async write(lba: number, data: Uint8Array, options: LayerWriteOptions = {}): Promise<void> {
