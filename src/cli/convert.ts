@@ -29,6 +29,8 @@ import type { CliIo } from './io.ts';
 import { optionsFor, parseCreateOptions, refuseExisting } from './options.ts';
 import { parseSize } from './sizes.ts';
 import { throttleReads } from './rate-limit.ts';
+import { formatHttpSummary, httpSummary } from './http-summary.ts';
+import type { OpenedUrl } from '../node/open-url.ts';
 
 export interface ConvertArgs {
   readonly source: string;
@@ -106,6 +108,7 @@ export async function convertCommand(args: ConvertArgs, io: CliIo): Promise<numb
     targetDisk = undefined;
     fs.renameSync(temp, args.target);
     if (args.progress && !args.progressJson) io.stderr('\n');
+    if (args.progress) printHttpSummaries(source, args.progressJson === true, io);
     return 0;
   } catch (e) {
     await (targetDisk ?? target?.disk)?.close().catch(() => undefined);
@@ -115,6 +118,15 @@ export async function convertCommand(args: ConvertArgs, io: CliIo): Promise<numb
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await sourceDisk.close();
+  }
+}
+
+/** What reading SRC over HTTP cost, one line per file of its chain (nothing for a local SRC). */
+function printHttpSummaries(source: OpenedImage, json: boolean, io: CliIo): void {
+  const sources = (source as Partial<OpenedUrl>).sources ?? [];
+  for (const s of sources) {
+    const summary = httpSummary(s);
+    io.stderr(json ? `${JSON.stringify({ type: 'http', ...summary })}\n` : formatHttpSummary(summary));
   }
 }
 

@@ -56,8 +56,10 @@ describe('copyDisk', () => {
       await slowWrite(lba, data);
       running--;
     };
-    await copyDisk(source, target, { chunkBytes: 32 * 512, writesInFlight: 3 });
+    const progress: number[] = [];
+    await copyDisk(source, target, { chunkBytes: 32 * 512, writesInFlight: 3, onProgress: (done) => progress.push(done) });
     expect(most).toBe(3);
+    expect(progress).toEqual([...progress].sort((x, y) => x - y)); // never backwards, though writes end out of order
     const a = new Uint8Array(512 * 512);
     const b = new Uint8Array(512 * 512);
     await source.read(0, a);

@@ -51,6 +51,7 @@ export async function copyDisk(source: Disk, target: Disk, options: CopyOptions 
   const pending: Promise<void>[] = [];
   const ranges = options.dataExtents === undefined || options.writeZeroes === true ? [{ lba: 0, count: total }] : dataRanges(options.dataExtents, sectorSize, total);
   let next = 0;
+  let reported = 0;
   try {
     for (const range of ranges) {
       const end = range.lba + range.count;
@@ -61,7 +62,10 @@ export async function copyDisk(source: Disk, target: Disk, options: CopyOptions 
         await source.read(lba, chunk);
         const written = options.writeZeroes === true ? target.write(lba, chunk) : writeNonZero(target, lba, chunk);
         const done = (lba + n) * sectorSize;
-        pending.push(written.then(() => options.onProgress?.(done, total * sectorSize)));
+        // Writes in flight may end out of order: progress only ever moves forward.
+        pending.push(written.then(() => {
+          if (done > reported) options.onProgress?.((reported = done), total * sectorSize);
+        }));
       }
     }
     while (pending.length > 0) await pending.shift();

@@ -43,6 +43,18 @@ describe('disklab on URLs', () => {
     expect((await run('compare', out, local)).status).toBe(0);
   });
 
+  it('convert -p ends with what the remote read cost: requests, bytes fetched and served, hit ratio, latency', async () => {
+    const url = server.url('/vpc-dynamic.vhd');
+    const human = await run('convert', '-p', '-O', 'raw', url, path.join(dir, 'p.raw'));
+    expect(human.status, human.err).toBe(0);
+    expect(human.err).toMatch(/vpc-dynamic\.vhd: \d+ requests, .* fetched for .* served, chunk hit ratio [\d.]+%, up to \d+ in flight, latency p50 [\d.]+ ms/);
+    const json = await run('convert', '--progress=json', '-O', 'raw', url, path.join(dir, 'j.raw'));
+    const line = json.err.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.type === 'http');
+    expect(line).toMatchObject({ url, requests: expect.any(Number), bytesFetched: expect.any(Number), bytesServed: expect.any(Number) });
+    expect(line!.requests as number).toBeGreaterThan(0);
+    expect(line!.bytesServed as number).toBeGreaterThan(0);
+  });
+
   it('refuses to write to a URL and names the server problem when a file is missing', async () => {
     const write = await run('io', server.url('/vpc-dynamic.vhd'), '-c', 'write 0 512');
     expect(write.status).toBe(1);
