@@ -16,7 +16,7 @@ import { DiskLayer } from '../src/core/layered/disk-layer.ts';
 import { LayeredDisk } from '../src/core/layered/layered-disk.ts';
 import { PersistentLayer } from '../src/core/layered/persistent-layer.ts';
 import { NodeSyncFile } from '../src/node/node-sync-file.ts';
-import type { BenchResult, Rate } from './harness.ts';
+import { result, type BenchResult, type Rate } from './harness.ts';
 
 const MiB = 1024 * 1024;
 const DISK_BYTES = 64 * MiB;
@@ -56,19 +56,10 @@ async function best(runs: number, bytes: number, once: () => Promise<void> | voi
   return { perSecond: bytes / MiB / seconds, ops: runs, seconds };
 }
 
+/** harness.ts `result` with the issue's target ratio, where it names one. */
 function mibResult(name: string, description: string, subject: Rate, baselineName: string, baseline: Rate, target?: number, unit = 'MiB/s'): BenchResult {
-  const round = (n: number) => Math.round(n * 100) / 100;
-  return {
-    name,
-    description,
-    unit,
-    value: round(subject.perSecond),
-    ops: subject.ops,
-    seconds: round(subject.seconds),
-    baseline: { name: baselineName, unit, value: round(baseline.perSecond) },
-    ratio: Math.round((subject.perSecond / baseline.perSecond) * 1000) / 1000,
-    ...(target === undefined ? {} : { targetRatio: target }),
-  };
+  const r = result(name, description, unit, subject, { name: baselineName, rate: baseline });
+  return target === undefined ? r : { ...r, targetRatio: target };
 }
 
 export async function jobBenchmarks(): Promise<BenchResult[]> {

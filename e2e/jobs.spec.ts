@@ -13,31 +13,12 @@
  *   full backup alone the first.
  * Every random choice comes from a fixed seed, so a failure replays.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import type { Persist } from './fixtures/persist-harness.ts';
+import { openHarness } from './fixtures/open-harness.ts';
 import type { JobRequest } from '../workers/storage-api.ts';
 
-const HARNESS = '/e2e/fixtures/persist.html';
 const MiB = 1 << 20;
-
-/**
- * Opens the harness after one warm-up load that starts a disk worker: a fresh dev server may
- * optimise the worker's dependencies on first use and reload the page, which would otherwise
- * land in the middle of a test.
- */
-async function openHarness(page: Page): Promise<void> {
-  await page.goto(HARNESS);
-  await expect(page.getByRole('status')).toHaveText('ready');
-  await page.evaluate(async () => {
-    const { persist } = globalThis as unknown as { persist: Persist };
-    const h = persist.start();
-    await h.disk.listLayers();
-    h.kill();
-  });
-  await page.waitForTimeout(500);
-  await page.goto(HARNESS);
-  await expect(page.getByRole('status')).toHaveText('ready');
-}
 
 test('backup and mirror under concurrent random writes end bit-identical to the expected state', async ({ page }) => {
   test.setTimeout(60_000);

@@ -10,32 +10,13 @@
  * Both must be zero over every iteration. Seeds are fixed, so a failure replays.
  * The harness page (e2e/fixtures/persist.html) starts disk workers on demand.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import type { Persist } from './fixtures/persist-harness.ts';
+import { openHarness } from './fixtures/open-harness.ts';
 
-const HARNESS = '/e2e/fixtures/persist.html';
 const LAYER = 'e2e-crash';
 const SECTORS = 1024;
 const ITERATIONS = 30;
-
-/**
- * Opens the harness after one warm-up load that starts a disk worker: a fresh dev server may
- * optimise the worker's dependencies on first use and reload the page, which would otherwise
- * land in the middle of a test.
- */
-async function openHarness(page: Page): Promise<void> {
-  await page.goto(HARNESS);
-  await expect(page.getByRole('status')).toHaveText('ready');
-  await page.evaluate(async () => {
-    const { persist } = globalThis as unknown as { persist: Persist };
-    const h = persist.start();
-    await h.disk.listLayers();
-    h.kill();
-  });
-  await page.waitForTimeout(500);
-  await page.goto(HARNESS);
-  await expect(page.getByRole('status')).toHaveText('ready');
-}
 
 interface IterationResult {
   readonly checked: number;

@@ -44,7 +44,14 @@ export function TerminalPanel() {
     const fitAddon = new FitAddon();
     term.loadAddon(fitAddon);
     term.open(el);
-    fitAddon.fit();
+    // The fit addon's proposed size applied to the terminal (as the addon's own fit method does), skipped while
+    // the panel is hidden and has no size to measure.
+    const sizeToPanel = () => {
+      const dims = fitAddon.proposeDimensions();
+      if (!dims || Number.isNaN(dims.cols) || Number.isNaN(dims.rows)) return;
+      if (dims.cols !== term.cols || dims.rows !== term.rows) term.resize(dims.cols, dims.rows);
+    };
+    sizeToPanel();
     const editor = new LineEditor(PROMPT);
     termRef.current = { term, editor };
     const record = (text: string, err: boolean) => setLog((l) => [...l, { text, err }].slice(-LOG_LINES));
@@ -87,7 +94,7 @@ export function TerminalPanel() {
       }
       queue = queue.then(() => term.write(editor.redraw()));
     });
-    const observer = new ResizeObserver(() => fitAddon.fit());
+    const observer = new ResizeObserver(sizeToPanel);
     observer.observe(el);
     return () => {
       observer.disconnect();
